@@ -1,0 +1,65 @@
+"""`make bench`: every benchmark, each printed as a ratio to a reference measured in the
+same run. Figures are written to bench/results/latest.json; docs/performance.md records
+them with the machine they came from.
+
+    python -m bench                 # all
+    python -m bench locate login    # some
+"""
+
+import importlib
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from bench import common
+
+BENCHES = ["locate", "login", "demo"]
+
+
+def with_demo_database(fn) -> None:
+    """Run `fn` against a fresh test database holding the full demo street."""
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from linli.demo.services import demo_build
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        demo_build(size="full", progress=False, accounts_path=Path(os.devnull))
+        fn()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+def main(argv: list[str]) -> int:
+    common.setup_django()
+    from django.db import connection
+
+    chosen = argv or BENCHES
+    print(
+        f"linli benchmarks · {platform.python_implementation()} {platform.python_version()} · "
+        f"{os.cpu_count()} cores · database {connection.vendor}",
+        flush=True,
+    )
+    for name in chosen:
+        module = importlib.import_module(f"bench.bench_{name}")
+        print(f"\n== {name}", flush=True)
+        started = time.perf_counter()
+        if getattr(module, "NEEDS_DEMO_DATABASE", False):
+            with_demo_database(module.main)
+        else:
+            module.main()
+        print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    common.dump(str(out / f"latest-{connection.vendor}.json"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,65 @@
+"""What every benchmark shares: a timer and one way to print a figure beside the reference
+measured in the same run, so results compare across machines as ratios."""
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+
+RESULTS: list[dict] = []
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.test_settings")
+    import django
+
+    django.setup()
+
+
+def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
+    """The fastest of `repeat` runs, in seconds: the least disturbed by the other core."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def report(
+    name: str,
+    value: float,
+    unit: str,
+    reference_name: str,
+    reference_value: float,
+    *,
+    higher_is_better: bool = True,
+    note: str = "",
+) -> dict:
+    """Print one line: the figure, the reference and their ratio (figure ÷ reference)."""
+    ratio = value / reference_value if reference_value else float("nan")
+    row = {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "reference": reference_name,
+        "reference_value": reference_value,
+        "ratio": ratio,
+        "higher_is_better": higher_is_better,
+        "note": note,
+    }
+    RESULTS.append(row)
+    print(
+        f"{name:<48} {value:>14,.1f} {unit:<10} ref {reference_name}: "
+        f"{reference_value:,.1f} → ratio {ratio:.3f}{'  ' + note if note else ''}",
+        flush=True,
+    )
+    return row
+
+
+def dump(path: str | None = None) -> None:
+    if path:
+        with open(path, "w") as out:
+            json.dump(RESULTS, out, indent=2, ensure_ascii=False)
+    print(f"{len(RESULTS)} figures", file=sys.stderr)

@@ -1,0 +1,22 @@
+from django.db.models import Count
+
+from linli.accounts.scopes import restrict_to_areas, scope_root, sees_everything
+from linli.areas.models import Area, Building
+
+
+def home_summary_for(*, viewer) -> dict:
+    """What the landing page shows: the viewer's scope and how many places it holds."""
+    areas = restrict_to_areas(Area.objects.all(), viewer)
+    by_level = dict(areas.values_list("level").annotate(n=Count("id")).order_by())
+    return {
+        "scope": None if sees_everything(viewer) else scope_root(viewer),
+        "department": viewer.department if viewer.role == "handler" else None,
+        "counts": [
+            (label, by_level.get(level, 0))
+            for level, label in Area.Level.choices
+            if by_level.get(level)
+        ],
+        "buildings": restrict_to_areas(Building.objects.all(), viewer, "grid").count()
+        if areas
+        else 0,
+    }

@@ -1,0 +1,51 @@
+"""The JSON API under /api/v1/ (django-ninja). Each app contributes one router."""
+
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from linli.accounts.api import router as accounts_router
+from linli.areas.api import router as areas_router
+from linli.core.errors import DomainError
+
+api = NinjaAPI(
+    title="linli API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, fields: dict | None = None):
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    body = exc.as_dict()
+    return _error(request, 400, body["code"], body["message"], body["fields"])
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        name = ".".join(str(p) for p in error.get("loc", [])[1:]) or "__all__"
+        fields.setdefault(name, []).append(error.get("msg", "invalid"))
+    return _error(request, 422, "invalid", "The request is not valid.", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "unauthenticated", "A valid bearer token is required.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+api.add_router("", accounts_router)
+api.add_router("/areas", areas_router)

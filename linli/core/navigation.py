@@ -1,0 +1,26 @@
+"""The navigation bar, by role. Each entry: (label, url name, roles that see it)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+STAFF = {"grid_worker", "dispatcher", "handler", "leader", "admin"}
+ALL = STAFF | {"resident"}
+
+NAV = [
+    (_("Home"), "home", ALL),
+    (_("Map"), "areas:map", ALL),
+    (_("Areas"), "areas:list", STAFF),
+    (_("Import grids"), "areas:import", {"admin"}),
+    (_("Administration"), "admin:index", {"admin"}),
+]
+
+
+def nav_for(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    role = getattr(user, "role", None)
+    return [
+        {"label": label, "url": reverse(name), "name": name}
+        for label, name, roles in NAV
+        if role in roles
+    ]

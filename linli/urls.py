@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from linli import views
+from linli.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("linli.accounts.urls")),
+    path("areas/", include("linli.areas.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
