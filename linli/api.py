@@ -1,5 +1,6 @@
 """The JSON API under /api/v1/ (django-ninja). Each app contributes one router."""
 
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -34,12 +35,12 @@ def on_validation_error(request, exc: ValidationError):
     for error in exc.errors:
         name = ".".join(str(p) for p in error.get("loc", [])[1:]) or "__all__"
         fields.setdefault(name, []).append(error.get("msg", "invalid"))
-    return _error(request, 422, "invalid", "The request is not valid.", fields)
+    return _error(request, 422, "invalid", _("The request is not valid."), fields)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return _error(request, 401, "unauthenticated", "A valid bearer token is required.")
+    return _error(request, 401, "unauthenticated", _("A valid bearer token is required."))
 
 
 @api.exception_handler(HttpError)

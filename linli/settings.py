@@ -159,6 +159,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 AXES_FAILURE_LIMIT = env_int("LINLI_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LINLI_LOCKOUT_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that locking by username alone lets an attacker spray many accounts from one
+# address. That is deliberate here (the NAT rule above); spraying is met by the per-address
+# throttle, LINLI_LOGIN_RATE_PER_IP, on the login page and the token endpoint.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "linli.accounts.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "linli.accounts.views.lockout_response"

@@ -17,6 +17,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# The locmem cache is per process, which django-ratelimit warns about; tests run in one.
+SILENCED_SYSTEM_CHECKS = [
+    *SILENCED_SYSTEM_CHECKS,  # noqa: F405
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
 LINLI_SMS_BACKEND = "linli.accounts.sms.LocmemSmsBackend"
 LINLI_GRID_INDEX_TTL_SECONDS = 0

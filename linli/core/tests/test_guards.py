@@ -1,0 +1,162 @@
+"""Guard tests (STYLE.md 20): every page is in one table that says who may open it; each
+answers 200 with exactly one <h1> for those personas and refuses everyone else; no model
+change lacks its migration; the Chinese catalogues are complete."""
+
+import re
+import shutil
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ROOT = Path(__file__).resolve().parents[3]
+PERSONAS = [
+    "resident",
+    "grid_worker",
+    "other_grid_worker",
+    "dispatcher",
+    "handler",
+    "leader",
+    "admin",
+]
+STAFF = {"grid_worker", "other_grid_worker", "dispatcher", "handler", "leader", "admin"}
+EVERYONE = set(PERSONAS)
+
+# url name → (arguments from the `street` fixture, personas that may open it). Personas
+# not listed must be refused (403/404); anonymous visitors are sent to the login page.
+PAGES = {
+    "home": (lambda s: [], EVERYONE),
+    "areas:map": (lambda s: [], EVERYONE),
+    "areas:list": (lambda s: [], STAFF),
+    "areas:detail": (lambda s: [s["g11"].code], {"grid_worker", "dispatcher", "leader", "admin"}),
+    "areas:import": (lambda s: [], {"admin"}),
+    "accounts:profile": (lambda s: [], EVERYONE),
+    "accounts:password_change": (lambda s: [], EVERYONE),
+}
+# Pages anyone may open without signing in.
+PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
+# Endpoints that are not pages, each with the reason it is left out of the page table;
+# their own tests cover them.
+NOT_PAGES = {
+    "healthz": "JSON health check",
+    "set_language": "POST-only language switch",
+    "accounts:logout": "POST only",
+    "areas:grids_geojson": "GeoJSON for the map page",
+}
+SKIPPED_NAMESPACES = ("admin", "api")
+
+
+def _named_patterns(resolver: URLResolver, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or ""
+            if inner in SKIPPED_NAMESPACES:
+                continue
+            prefix = f"{namespace}{inner}:" if inner else namespace
+            names |= _named_patterns(pattern, prefix)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def test_every_url_is_in_the_guard_tables():
+    names = _named_patterns(get_resolver())
+    known = set(PAGES) | PUBLIC_PAGES | set(NOT_PAGES)
+    assert names - known == set(), "add these URLs to a table in this file"
+    assert known - names == set(), "these URLs in the tables no longer exist"
+
+
+def _h1_count(html: str) -> int:
+    return len(re.findall(r"<h1[\s>]", html))
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_page_opens_for_its_roles_and_refuses_the_rest(client, street, personas, name):
+    from django.urls import reverse
+
+    args_for, allowed = PAGES[name]
+    url = reverse(name, args=args_for(street))
+
+    response = client.get(url)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    for persona in PERSONAS:
+        client.force_login(personas[persona])
+        response = client.get(url)
+        if persona in allowed:
+            assert response.status_code == 200, (persona, url)
+            assert _h1_count(response.content.decode()) == 1, (persona, url)
+        else:
+            assert response.status_code in (403, 404), (persona, url, response.status_code)
+        client.logout()
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_PAGES))
+def test_public_pages_open_without_signing_in(client, db, name):
+    from django.urls import reverse
+
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert _h1_count(response.content.decode()) == 1
+
+
+def test_no_model_change_lacks_its_migration(db):
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+
+
+def _catalogues() -> list[Path]:
+    return sorted((ROOT / "linli").glob("*/locale/zh_Hans/LC_MESSAGES/django.po"))
+
+
+def test_every_chinese_catalogue_is_complete():
+    assert _catalogues(), "no zh_Hans catalogue found"
+    for po_path in _catalogues():
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        missing = [
+            m.id
+            for m in catalog
+            if m.id and not (m.string if isinstance(m.string, str) else all(m.string))
+        ]
+        fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+        assert missing == [], f"{po_path}: untranslated {missing}"
+        assert fuzzy == [], f"{po_path}: fuzzy {fuzzy}"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext")
+def test_the_catalogues_hold_every_string_in_the_source(tmp_path):
+    """Extract messages from a copy of the source as `make makemessages` would, and
+    require every string found there to be translated already."""
+    copy = tmp_path / "src"
+    shutil.copytree(
+        ROOT / "linli", copy / "linli", ignore=shutil.ignore_patterns("__pycache__", "*.mo")
+    )
+    shutil.copy(ROOT / "manage.py", copy / "manage.py")
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--no-obsolete",
+            "--no-location",
+            "--settings=linli.test_settings",
+        ],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+    )
+    for po_path in sorted((copy / "linli").glob("*/locale/zh_Hans/LC_MESSAGES/django.po")):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+        relative = po_path.relative_to(copy)
+        assert missing == [], f"{relative}: run `make makemessages` and translate {missing}"
