@@ -14,10 +14,7 @@ AREA_ROLES = {"grid_worker", "dispatcher", "leader", "admin"}
 
 def sees_everything(user) -> bool:
     return (
-        user.is_authenticated
-        and user.is_active
-        and user.role == "admin"
-        and user.area_id is None
+        user.is_authenticated and user.is_active and user.role == "admin" and user.area_id is None
     )
 
 

@@ -1,5 +1,6 @@
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
+from linli.accounts.models import ApiToken
 from linli.accounts.scopes import restrict_to_areas, scope_root, sees_everything
 from linli.areas.models import Area, Building
 
@@ -17,6 +18,21 @@ def home_summary_for(*, viewer) -> dict:
             if by_level.get(level)
         ],
         "buildings": restrict_to_areas(Building.objects.all(), viewer, "grid").count()
-        if areas
+        if by_level
         else 0,
     }
+
+
+def profile_for(*, viewer) -> dict:
+    """The viewer's own account: role, scope and the masked mobile number."""
+    return {
+        "account": viewer,
+        "scope": scope_root(viewer),
+        "department": viewer.department if viewer.role == "handler" else None,
+        "phone_masked": viewer.phone_masked,
+        "has_phone": bool(viewer.phone_encrypted),
+    }
+
+
+def api_tokens_for(*, viewer) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=viewer).order_by("-created_at")
