@@ -17,6 +17,9 @@ api = NinjaAPI(
 )
 
 
+HTTP_CODES = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):
     return api.create_response(
         request, {"code": code, "message": message, "fields": fields or {}}, status=status
@@ -45,7 +48,8 @@ def on_auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "http_error", str(exc))
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return _error(request, exc.status_code, code, str(exc))
 
 
 api.add_router("", accounts_router)

@@ -1,13 +1,32 @@
-"""Geometry helpers for areas: geodesic measures and the point-in-grid index.
+"""Geometry for areas: geodesic measures, coordinate systems and the point-in-grid index.
 
-Everything here works in WGS-84 longitude/latitude (what the database stores).
+Everything stored is WGS-84 longitude/latitude. Chinese map SDKs send GCJ-02 (AMap,
+Tencent) or BD-09 (Baidu); `to_wgs84` converts them on the way in.
+
+The answer for every point is defined:
+- inside exactly one grid → that grid;
+- on an edge or vertex shared by several grids → the grid with the lowest code (codes run
+  west→east, north→south, so a point on a border goes to the western / northern grid);
+- outside every grid → None (`locate`) or 0 (`locate_many`).
+Micro-grids are not in the index: a point lands in its unit grid (标准 §1.2).
 """
 
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import prcoords
+import shapely
+from django.conf import settings
 from django.db.models import F
 from pyproj import Geod
 from shapely.geometry import shape
 
 _GEOD = Geod(ellps="WGS84")
+CRS_CHOICES = ("wgs84", "gcj02", "bd09")
+# Mainland China with a margin: anything outside is a swapped or garbled coordinate.
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
 
 
 def geometry_stats(geometry: dict) -> tuple[float, float, float]:
@@ -16,6 +35,128 @@ def geometry_stats(geometry: dict) -> tuple[float, float, float]:
     area, _perimeter = _GEOD.geometry_area_perimeter(polygon)
     centroid = polygon.centroid
     return abs(area), centroid.x, centroid.y
+
+
+def geodesic_area_m2(geom) -> float:
+    return abs(_GEOD.geometry_area_perimeter(geom)[0])
+
+
+def to_wgs84(lon: float, lat: float, crs: str = "wgs84") -> tuple[float, float]:
+    """Convert a point from the coordinate system a map SDK sent into WGS-84."""
+    if crs == "wgs84":
+        return lon, lat
+    # prcoords works in (lat, lon) order.
+    if crs == "gcj02":
+        out = prcoords.gcj_wgs_bored(prcoords.Coords(lat, lon))
+    elif crs == "bd09":
+        out = prcoords.bd_wgs_bored(prcoords.Coords(lat, lon))
+    else:
+        raise ValueError(f"unknown coordinate system {crs!r}")
+    return out.lon, out.lat
+
+
+def in_china(lon: float, lat: float) -> bool:
+    west, south, east, north = CHINA_BOUNDS
+    return west <= lon <= east and south <= lat <= north
+
+
+class GridIndex:
+    """An STRtree over grid polygons, answering point queries in bulk.
+
+    `pks` are the grids' primary keys in ascending code order, so that among several hits
+    the smallest position is the lowest code: the edge rule above.
+    """
+
+    def __init__(self, pks: Sequence[int], polygons: Sequence, codes: Sequence[str] | None = None):
+        if codes is not None:
+            order = sorted(range(len(pks)), key=lambda i: codes[i])
+            pks = [pks[i] for i in order]
+            polygons = [polygons[i] for i in order]
+        self.pks = np.asarray(pks, dtype=np.int64)
+        self.polygons = np.asarray(polygons, dtype=object)
+        shapely.prepare(self.polygons)
+        self.tree = shapely.STRtree(self.polygons)
+        self.bounds = shapely.total_bounds(self.polygons) if len(self.polygons) else None
+
+    def __len__(self) -> int:
+        return len(self.pks)
+
+    def locate_many(self, points: np.ndarray) -> np.ndarray:
+        """Grid pks for an (n, 2) array of lon/lat; 0 where a point is in no grid."""
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        result = np.zeros(len(points), dtype=np.int64)
+        if not len(points) or not len(self.pks):
+            return result
+        geoms = shapely.points(points)
+        # "intersects" counts the boundary too, so points on an edge hit every grid that
+        # shares it; the lowest position (lowest code) wins below.
+        point_idx, tree_idx = self.tree.query(geoms, predicate="intersects")
+        lowest = np.full(len(points), len(self.pks), dtype=np.int64)
+        np.minimum.at(lowest, point_idx, tree_idx)
+        inside = lowest < len(self.pks)
+        result[inside] = self.pks[lowest[inside]]
+        return result
+
+    def locate(self, lon: float, lat: float) -> int | None:
+        hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
+        if not len(hits):
+            return None
+        return int(self.pks[hits.min()])
+
+
+_lock = threading.Lock()
+_state: dict = {"index": None, "version": None, "checked": 0.0}
+
+
+def _current_version() -> int:
+    from linli.areas.models import GridIndexVersion
+
+    row = GridIndexVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return row or 0
+
+
+def _build_index() -> GridIndex:
+    from linli.areas.models import Area
+
+    rows = (
+        Area.objects.filter(level=Area.Level.GRID, geometry__isnull=False)
+        .order_by("code")
+        .values_list("pk", "geometry")
+    )
+    pks, polygons = [], []
+    for pk, geometry in rows:
+        pks.append(pk)
+        polygons.append(shape(geometry))
+    return GridIndex(pks, polygons)
+
+
+def grid_index() -> GridIndex:
+    """This process's index, rebuilt when another process changed grid polygons (checked
+    at most every LINLI_GRID_INDEX_TTL_SECONDS, so the request path stays one dict read)."""
+    now = time.monotonic()
+    ttl = settings.LINLI_GRID_INDEX_TTL_SECONDS
+    if _state["index"] is not None and ttl and now - _state["checked"] < ttl:
+        return _state["index"]
+    version = _current_version()
+    with _lock:
+        if _state["index"] is None or _state["version"] != version:
+            _state["index"] = _build_index()
+            _state["version"] = version
+        _state["checked"] = now
+        return _state["index"]
+
+
+def locate(lon: float, lat: float):
+    """The unit grid (an Area) holding a WGS-84 point, or None; see the module docstring."""
+    from linli.areas.models import Area
+
+    pk = grid_index().locate(lon, lat)
+    return Area.objects.select_related("parent").get(pk=pk) if pk else None
+
+
+def locate_many(points) -> np.ndarray:
+    """Grid pks for an (n, 2) array of WGS-84 lon/lat; 0 where outside every grid."""
+    return grid_index().locate_many(points)
 
 
 def bump_grid_index_version() -> None:

@@ -104,3 +104,6 @@ class GridIndexVersion(models.Model):
     its in-memory point-in-grid index is stale (see areas/geo.py)."""
 
     version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"grid index v{self.version}"

@@ -1,9 +1,12 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from linli.areas import views
 
 app_name = "areas"
 urlpatterns = [
-    path("map/", TemplateView.as_view(template_name="core/home.html"), name="map"),
-    path("", TemplateView.as_view(template_name="core/home.html"), name="list"),
-    path("import/", TemplateView.as_view(template_name="core/home.html"), name="import"),
+    path("", views.area_list, name="list"),
+    path("map/", views.grid_map, name="map"),
+    path("map/grids.geojson", views.grids_geojson, name="grids_geojson"),
+    path("import/", views.grids_import, name="import"),
+    path("<str:code>/", views.area_detail, name="detail"),
 ]

@@ -33,7 +33,10 @@ PAGES = {
     "home": (lambda s: [], EVERYONE),
     "areas:map": (lambda s: [], EVERYONE),
     "areas:list": (lambda s: [], STAFF),
-    "areas:detail": (lambda s: [s["g11"].code], {"grid_worker", "dispatcher", "leader", "admin"}),
+    "areas:detail": (
+        lambda s: [s["g11"].code],
+        {"grid_worker", "dispatcher", "handler", "leader", "admin"},
+    ),
     "areas:import": (lambda s: [], {"admin"}),
     "accounts:profile": (lambda s: [], EVERYONE),
     "accounts:password_change": (lambda s: [], EVERYONE),
@@ -46,6 +49,9 @@ NOT_PAGES = {
     "healthz": "JSON health check",
     "set_language": "POST-only language switch",
     "accounts:logout": "POST only",
+    "accounts:phone_reveal": "POST only (htmx partial of the profile page)",
+    "accounts:token_issue": "POST only",
+    "accounts:token_revoke": "POST only",
     "areas:grids_geojson": "GeoJSON for the map page",
 }
 SKIPPED_NAMESPACES = ("admin", "api")
