@@ -10,7 +10,7 @@ import pytest
 from linli.accounts.models import Department, User
 from linli.areas.models import Area, Building
 
-PASSWORD = "Grid-work-2026"
+PASSWORD = "Grid-work-2026"  # noqa: S105 - a test fixture
 
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
@@ -29,23 +29,42 @@ def street(db):
     c1 = Area.objects.create(level="community", code="370502003001", name="胜园社区", parent=street)
     c2 = Area.objects.create(level="community", code="370502003002", name="五一社区", parent=street)
     g11 = Area.objects.create(
-        level="grid", code="370502003001001", name="胜园社区第1网格", parent=c1,
+        level="grid",
+        code="370502003001001",
+        name="胜园社区第1网格",
+        parent=c1,
         geometry=square(118.60, 37.40),
     )
     g12 = Area.objects.create(
-        level="grid", code="370502003001002", name="胜园社区第2网格", parent=c1,
+        level="grid",
+        code="370502003001002",
+        name="胜园社区第2网格",
+        parent=c1,
         geometry=square(118.61, 37.40),
     )
     g21 = Area.objects.create(
-        level="grid", code="370502003002001", name="五一社区第1网格", parent=c2,
+        level="grid",
+        code="370502003002001",
+        name="五一社区第1网格",
+        parent=c2,
         geometry=square(118.62, 37.40),
     )
-    Building.objects.create(code="370502003001001-B01", name="1号楼", grid=g11, lon=118.605, lat=37.405)
-    Building.objects.create(code="370502003002001-B01", name="1号楼", grid=g21, lon=118.625, lat=37.405)
+    Building.objects.create(
+        code="370502003001001-B01", name="1号楼", grid=g11, lon=118.605, lat=37.405
+    )
+    Building.objects.create(
+        code="370502003002001-B01", name="1号楼", grid=g21, lon=118.625, lat=37.405
+    )
     cg = Department.objects.create(code="CG", name="城管", area=street)
     return {
-        "district": district, "street": street, "c1": c1, "c2": c2,
-        "g11": g11, "g12": g12, "g21": g21, "dept": cg,
+        "district": district,
+        "street": street,
+        "c1": c1,
+        "c2": c2,
+        "g11": g11,
+        "g12": g12,
+        "g21": g21,
+        "dept": cg,
     }
 
 

@@ -17,7 +17,7 @@ DEBUG = env_bool("DEBUG", False)
 
 # Development gets fixed throw-away keys so that `make run` needs no setup; production must
 # set its own or refuse to start.
-_DEV_SECRET = "linli-development-only-secret-key-do-not-use-in-production-0123456789"
+_DEV_SECRET = "linli-development-only-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else None)
 LINLI_FIELD_KEY = env_key(
     "LINLI_FIELD_KEY", hashlib.sha256(b"linli-development-field-key").digest() if DEBUG else None
@@ -94,6 +94,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 5,

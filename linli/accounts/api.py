@@ -1,6 +1,5 @@
 """/api/v1/auth/token and /api/v1/me."""
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
@@ -10,6 +9,7 @@ from linli.accounts import services
 from linli.accounts.auth import token_auth
 from linli.accounts.schemas import ErrorOut, MeOut, TokenIn, TokenOut
 from linli.accounts.selectors import profile_for
+from linli.accounts.views import login_rate
 from linli.core.views import rate_limited
 
 router = Router(tags=["auth"])
@@ -30,7 +30,7 @@ def token_create(request, payload: TokenIn):
         request,
         group="login",
         key="ip",
-        rate=settings.LINLI_LOGIN_RATE_PER_IP,
+        rate=login_rate,
         method="POST",
         increment=True,
     ):

@@ -25,7 +25,10 @@ from linli.accounts.selectors import api_tokens_for, profile_for
 from linli.core.audit import audit_record
 from linli.core.errors import DomainError
 
-LOGIN_RATE = settings.LINLI_LOGIN_RATE_PER_IP
+
+def login_rate(group, request) -> str:
+    """Read at request time, so that the setting can change without a restart of tests."""
+    return settings.LINLI_LOGIN_RATE_PER_IP
 
 
 def lockout_response(request, credentials, *args, **kwargs):
@@ -42,7 +45,9 @@ def lockout_response(request, credentials, *args, **kwargs):
     )
 
 
-@method_decorator(ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True), name="post")
+@method_decorator(
+    ratelimit(group="login", key="ip", rate=login_rate, method="POST", block=True), name="post"
+)
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
@@ -53,7 +58,7 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
-@ratelimit(key="ip", rate=LOGIN_RATE, method="POST", block=True)
+@ratelimit(group="signup", key="ip", rate=login_rate, method="POST", block=True)
 def signup(request: HttpRequest) -> HttpResponse:
     """Two steps on one page: ask for a code, then create the account with it."""
     code_form = SignupCodeForm(prefix="send")

@@ -45,6 +45,19 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("audit events cannot be changed")
+        with transaction.atomic():
+            # The chain head is read under a lock so that two writers cannot both link to
+            # the same predecessor (SQLite serialises writers already; PostgreSQL needs this).
+            head = AuditChainHead.objects.select_for_update().get_or_create(pk=1)[0]
+            self.prev_digest = head.digest
+            self.digest = self.compute_digest()
+            super().save(*args, **kwargs)
+            head.digest = self.digest
+            head.save(update_fields=["digest"])
+
     def compute_digest(self) -> str:
         body = json.dumps(
             [
@@ -65,19 +78,6 @@ class AuditEvent(models.Model):
         )
         return hashlib.sha256(body.encode()).hexdigest()
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("audit events cannot be changed")
-        with transaction.atomic():
-            # The chain head is read under a lock so that two writers cannot both link to
-            # the same predecessor (SQLite serialises writers already; PostgreSQL needs this).
-            head = AuditChainHead.objects.select_for_update().get_or_create(pk=1)[0]
-            self.prev_digest = head.digest
-            self.digest = self.compute_digest()
-            super().save(*args, **kwargs)
-            head.digest = self.digest
-            head.save(update_fields=["digest"])
-
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events cannot be deleted")
 
@@ -86,3 +86,6 @@ class AuditChainHead(models.Model):
     """The newest digest of the audit chain; one row."""
 
     digest = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return self.digest
