@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -14,16 +15,15 @@ class DepartmentAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class UserChangeForm(forms.ModelForm):
+class UserChangeForm(auth_forms.UserChangeForm):
     new_phone = forms.CharField(
         label=_("New mobile number"),
         required=False,
         help_text=_("Stored encrypted; lists show it masked."),
     )
 
-    class Meta:
+    class Meta(auth_forms.UserChangeForm.Meta):
         model = User
-        fields = "__all__"
 
 
 @admin.register(User)

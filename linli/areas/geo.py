@@ -11,6 +11,7 @@ The answer for every point is defined:
 Micro-grids are not in the index: a point lands in its unit grid (标准 §1.2).
 """
 
+import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -19,7 +20,6 @@ import numpy as np
 import prcoords
 import shapely
 from django.conf import settings
-from django.db.models import F
 from pyproj import Geod
 from shapely.geometry import shape
 
@@ -160,9 +160,9 @@ def locate_many(points) -> np.ndarray:
 
 
 def bump_grid_index_version() -> None:
-    """Tell every process that grid polygons changed, so their indexes rebuild."""
+    """Tell every process that grid polygons changed, so their indexes rebuild. The new
+    version is random rather than +1 so that a rolled-back change can never leave a
+    process believing an older index is current."""
     from linli.areas.models import GridIndexVersion
 
-    updated = GridIndexVersion.objects.filter(pk=1).update(version=F("version") + 1)
-    if not updated:
-        GridIndexVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+    GridIndexVersion.objects.update_or_create(pk=1, defaults={"version": secrets.randbits(62)})

@@ -107,3 +107,16 @@ class GridIndexVersion(models.Model):
 
     def __str__(self):
         return f"grid index v{self.version}"
+
+
+def _grid_changed(sender, instance: Area, **kwargs):
+    if instance.level == Area.Level.GRID:
+        from linli.areas.geo import bump_grid_index_version
+
+        bump_grid_index_version()
+
+
+# A safety net for grids saved outside the services (admin, shell, fixtures); the import
+# and the demo bump the version once for a whole batch.
+models.signals.post_save.connect(_grid_changed, sender=Area, dispatch_uid="area_grid_saved")
+models.signals.post_delete.connect(_grid_changed, sender=Area, dispatch_uid="area_grid_deleted")

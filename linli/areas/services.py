@@ -190,28 +190,46 @@ def _check_codes(reports: list[FeatureReport], replace: bool) -> dict[str, Area]
     return communities
 
 
-def _check_overlaps(reports: list[FeatureReport], geoms: list) -> None:
+def _check_overlaps(reports: list[FeatureReport], geoms: list, replace: bool) -> None:
+    """Pairs of features that overlap, and features that overlap a grid already stored
+    (other than the one they replace)."""
     indexed = [(i, g) for i, g in enumerate(geoms) if g is not None]
-    if len(indexed) < 2:
+    if not indexed:
         return
-    positions = [i for i, _g in indexed]
-    tree = shapely.STRtree([g for _i, g in indexed])
+    codes = {reports[i].code for i, _g in indexed}
+    stored = [
+        (code, shape(geometry))
+        for code, geometry in Area.objects.filter(level=Area.Level.GRID, geometry__isnull=False)
+        .exclude(code__in=codes if replace else [])
+        .values_list("code", "geometry")
+    ]
+    polygons = [g for _i, g in indexed] + [g for _c, g in stored]
+    tree = shapely.STRtree(polygons)
     left, right = tree.query([g for _i, g in indexed], predicate="intersects")
     for a, b in zip(left, right, strict=True):
-        if a >= b:
+        if a == b or (b < len(indexed) and a > b):
             continue
-        ga, gb = indexed[a][1], indexed[b][1]
-        overlap = ga.intersection(gb)
+        overlap = polygons[a].intersection(polygons[b])
         if overlap.is_empty:
             continue
         m2 = geodesic_area_m2(overlap)
-        if m2 > OVERLAP_TOLERANCE_M2:
-            ra, rb = reports[positions[a]], reports[positions[b]]
-            for mine, other in ((ra, rb), (rb, ra)):
-                mine.problems.append(
-                    _("Overlaps feature %(other)d (%(code)s) by %(m2).0f m².")
-                    % {"other": other.index, "code": other.code, "m2": m2}
-                )
+        if m2 <= OVERLAP_TOLERANCE_M2:
+            continue
+        mine = reports[indexed[a][0]]
+        if b >= len(indexed):
+            code = stored[b - len(indexed)][0]
+            if code == mine.code:
+                continue  # the grid this feature would replace; refused elsewhere if not
+            mine.problems.append(
+                _("Overlaps the existing grid %(code)s by %(m2).0f m².") % {"code": code, "m2": m2}
+            )
+            continue
+        other = reports[indexed[b][0]]
+        for first, second in ((mine, other), (other, mine)):
+            first.problems.append(
+                _("Overlaps feature %(other)d (%(code)s) by %(m2).0f m².")
+                % {"other": second.index, "code": second.code, "m2": m2}
+            )
 
 
 def _check_gaps(
@@ -272,7 +290,7 @@ def grids_import(
     if general:
         return report
     communities = _check_codes(reports, replace)
-    _check_overlaps(reports, geoms)
+    _check_overlaps(reports, geoms, replace)
     _check_gaps(reports, geoms, communities, gap_tolerance_m2)
     if not report.ok or dry_run:
         return report
