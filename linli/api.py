@@ -36,7 +36,9 @@ def on_domain_error(request, exc: DomainError):
 def on_validation_error(request, exc: ValidationError):
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        name = ".".join(str(p) for p in error.get("loc", [])[1:]) or "__all__"
+        loc = [str(p) for p in error.get("loc", [])]
+        # ("body", <parameter name>, field…) for JSON bodies, ("query", field) for queries.
+        name = ".".join(loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]) or "__all__"
         fields.setdefault(name, []).append(error.get("msg", "invalid"))
     return _error(request, 422, "invalid", _("The request is not valid."), fields)
 

@@ -3,7 +3,7 @@
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
-from ninja import Router
+from ninja import Router, Status
 
 from linli.accounts import services
 from linli.accounts.auth import token_auth
@@ -16,7 +16,7 @@ router = Router(tags=["auth"])
 
 
 def _error(status: int, code: str, message: str):
-    return status, {"code": code, "message": message, "fields": {}}
+    return Status(status, {"code": code, "message": message, "fields": {}})
 
 
 @router.post(
@@ -43,13 +43,13 @@ def token_create(request, payload: TokenIn):
     if user is None:
         return _error(401, "invalid_credentials", _("Wrong username or password."))
     _token, raw = services.api_token_issue(user=user, name=payload.name, request=request)
-    return 201, {"token": raw, "expires_at": _token.expires_at}
+    return Status(201, {"token": raw, "expires_at": _token.expires_at})
 
 
 @router.delete("/auth/token", response={204: None}, auth=token_auth, summary="Revoke this token")
 def token_delete(request):
     services.api_token_revoke(token=request.api_token, actor=request.user, request=request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, auth=token_auth, summary="The signed-in user and their scope")

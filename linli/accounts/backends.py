@@ -15,7 +15,7 @@ def normalise_phone(raw: str) -> str | None:
         number = phonenumbers.parse(raw.strip(), "CN")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) or number.country_code != 86:
         return None
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
