@@ -44,7 +44,7 @@ def test_import_grids_fails_and_lists_the_problems(tmp_path, street, capsys):
     )
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_grids", path)
-    assert "15 digits" in capsys.readouterr().out
+    assert "应为15位数字" in capsys.readouterr().out  # the operator's language
     assert not Area.objects.filter(code="12345").exists()
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from linli.areas.geo import locate
 from linli.areas.models import Area
@@ -7,6 +8,13 @@ from linli.conftest import square
 from linli.core.models import AuditEvent
 
 C1 = "370502003001"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English here; the Chinese ones are checked below."""
+    with translation.override("en"):
+        yield
 
 
 def feature(code: str, geometry: dict, name: str = "网格") -> dict:
@@ -157,3 +165,9 @@ def test_dry_run_writes_nothing(street):
 )
 def test_code_rules(level, code, parent, ok):
     assert (area_code_problems(level, code, parent) == []) is ok
+
+
+def test_reports_speak_the_users_language(street):
+    with translation.override("zh-hans"):
+        report = grids_import(feature_collection=collection(feature("123", square(118.60, 37.41))))
+    assert "编码应为15位数字" in report.features[0].problems[0]
