@@ -11,10 +11,12 @@ The answer for every point is defined:
 Micro-grids are not in the index: a point lands in its unit grid (标准 §1.2).
 """
 
+import gc
 import secrets
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import prcoords
@@ -87,7 +89,11 @@ class GridIndex:
         result = np.zeros(len(points), dtype=np.int64)
         if not len(points) or not len(self.pks):
             return result
-        geoms = shapely.points(points)
+        # Creating n point objects sets off cyclic-GC passes that walk every live object,
+        # the index's own polygons included; that doubled the cost of a 50,000-grid lookup.
+        # Points hold no reference cycles, so the collector can wait until they are built.
+        with _gc_paused():
+            geoms = shapely.points(points)
         # "intersects" counts the boundary too, so points on an edge hit every grid that
         # shares it; the lowest position (lowest code) wins below.
         point_idx, tree_idx = self.tree.query(geoms, predicate="intersects")
@@ -102,6 +108,17 @@ class GridIndex:
         if not len(hits):
             return None
         return int(self.pks[hits.min()])
+
+
+@contextmanager
+def _gc_paused():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _lock = threading.Lock()
