@@ -9,13 +9,17 @@ from linli.demo.services import SIZES, demo_build
 
 
 class Command(BaseCommand):
-    help = "Build the demo street (胜利街道, Dongying) with its communities, grids and accounts."
+    help = "Build the demo street (胜利街道, Dongying): communities, grids, buildings, accounts."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--size", choices=sorted(SIZES), default="full")
+        parser.add_argument("--seed", type=int, default=2026, help="same seed, same street")
         parser.add_argument(
-            "--if-empty", action="store_true", help="do nothing when the database holds any area"
+            "--size", choices=list(SIZES), default="full", help="full (26 communities) or small"
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when the database already holds any area (for `make run`)",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -26,14 +30,17 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             summary = demo_build(
-                seed=options["seed"], size=options["size"], progress=not options["no_progress"]
+                seed=options["seed"],
+                size=options["size"],
+                progress=not options["no_progress"],
             )
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
-        counts = ", ".join(f"{name} {n}" for name, n in summary.counts.items() if n)
+        counts = ", ".join(f"{n} {name}" for name, n in summary.counts.items() if n)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo street built in {time.perf_counter() - started:.1f} s: {counts}"
+                f"Demo street built in {time.perf_counter() - started:.1f} s "
+                f"(seed {options['seed']}, size {options['size']}): {counts}"
             )
         )
-        print_logins(self.stdout, summary.accounts, summary.accounts_path)
+        print_logins(self.stdout, summary.accounts, str(summary.accounts_path))

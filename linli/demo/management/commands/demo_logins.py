@@ -1,11 +1,11 @@
 import json
-from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from linli.demo.services import DEMO_PASSWORD
+from linli.demo.services import DEMO_PASSWORD, demo_accounts, demo_accounts_path
 
+# Enough to try every role: both street dispatchers and one community dispatcher, a few
+# grid workers and department handlers.
 SHOWN_PER_ROLE = {
     "admin": 1,
     "leader": 1,
@@ -16,43 +16,37 @@ SHOWN_PER_ROLE = {
 }
 
 
-def print_logins(out, accounts: list[dict], path: Path | None) -> None:
+def print_logins(out, accounts: list[dict], source: str) -> None:
     out.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})\n")
-    out.write(f"  {'username':<14} {'role':<12} {'scope':<18} name\n")
+    out.write(f"  {'username':<12} {'role':<12} {'scope':<26} name\n")
     shown: dict[str, int] = {}
     for account in accounts:
         role = account["role"]
         if shown.get(role, 0) >= SHOWN_PER_ROLE.get(role, 1):
             continue
         shown[role] = shown.get(role, 0) + 1
-        scope = account.get("area_code") or account.get("department") or "—"
-        out.write(f"  {account['username']:<14} {role:<12} {scope:<18} {account['name']}\n")
-    if path is not None:
-        out.write(f"All {len(accounts)} demo logins, with role and scope: {path}\n")
+        if account.get("area_code"):
+            scope = f"{account['area_level']} {account['area_code']}"
+        elif account.get("department"):
+            scope = f"department {account['department']}"
+        else:
+            scope = "—"
+        out.write(f"  {account['username']:<12} {role:<12} {scope:<26} {account['name']}\n")
+    out.write(f"All {len(accounts)} demo logins, with role and scope: {source}\n")
 
 
 class Command(BaseCommand):
-    help = "Print the demo logins (from var/demo-accounts.json, or the database)."
+    help = "Print the demo logins (from var/demo-accounts.json, or else from the database)."
 
     def handle(self, *args, **options):
-        path = Path(settings.VAR_DIR) / "demo-accounts.json"
+        path = demo_accounts_path()
         if path.exists():
             accounts = json.loads(path.read_text(encoding="utf-8"))
+            source = str(path)
         else:
-            from linli.accounts.models import User
-
-            accounts = [
-                {
-                    "username": u.username,
-                    "role": u.role,
-                    "name": u.name,
-                    "area_code": u.area.code if u.area else None,
-                    "department": u.department.code if u.department else None,
-                }
-                for u in User.objects.select_related("area", "department").order_by("pk")
-            ]
-            path = None
+            accounts = demo_accounts()
+            source = "the database (`build_demo` writes them to var/demo-accounts.json)"
         if not accounts:
-            self.stdout.write("No demo accounts: run `manage.py build_demo`.")
+            self.stdout.write("No demo logins: run `manage.py build_demo` on an empty database.")
             return
-        print_logins(self.stdout, accounts, path)
+        print_logins(self.stdout, accounts, source)
