@@ -33,7 +33,8 @@ CODES_PER_PHONE_PER_DAY = 5
 CODE_MAX_ATTEMPTS = 5
 
 
-def _scope_problems(role: str, area: Area | None, department: Department | None) -> dict:
+def user_scope_problems(role: str, area: Area | None, department: Department | None) -> dict:
+    """Field errors when a role and its scope do not fit together; empty when they do."""
     fields: dict[str, list[str]] = {}
     if role not in User.Role.values:
         fields["role"] = [_("Unknown role.")]
@@ -82,7 +83,7 @@ def user_create(
     actor: User | None = None,
 ) -> User:
     """Create a user whose role and scope agree; the phone is stored encrypted."""
-    fields = _scope_problems(role, area, department)
+    fields = user_scope_problems(role, area, department)
     if User.objects.filter(username=username).exists():
         fields["username"] = [_("This username is taken.")]
     user = User(username=username, role=role, name=name, area=area, department=department)

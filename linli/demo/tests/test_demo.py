@@ -8,7 +8,7 @@ from django.core.management import call_command
 from shapely.geometry import shape
 
 from linli.accounts.models import Department, User
-from linli.accounts.services import _scope_problems
+from linli.accounts.services import user_scope_problems
 from linli.areas.geo import geodesic_area_m2, locate
 from linli.areas.models import Area, Building
 from linli.core.errors import DomainError
@@ -170,7 +170,7 @@ def test_every_role_has_an_account_and_every_account_keeps_the_scope_rules(db, t
     users = User.objects.select_related("area", "department")
     assert {u.role for u in users} == ROLES
     for user in users:
-        assert _scope_problems(user.role, user.area, user.department) == {}, user.username
+        assert user_scope_problems(user.role, user.area, user.department) == {}, user.username
         assert (user.is_staff, user.is_superuser) == (user.role == "admin",) * 2
     for grid in Area.objects.filter(level="grid"):
         assert users.filter(role="grid_worker", area=grid).count() == 1
