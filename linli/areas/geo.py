@@ -23,7 +23,7 @@ import prcoords
 import shapely
 from django.conf import settings
 from pyproj import Geod
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 
 _GEOD = Geod(ellps="WGS84")
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
@@ -37,6 +37,20 @@ def geometry_stats(geometry: dict) -> tuple[float, float, float]:
     area, _perimeter = _GEOD.geometry_area_perimeter(polygon)
     centroid = polygon.centroid
     return abs(area), centroid.x, centroid.y
+
+
+def to_geojson(geom) -> dict:
+    """A shapely geometry as the GeoJSON dict stored in Area.geometry (lists, not tuples,
+    so that it equals what the database gives back)."""
+
+    def plain(value):
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(mapping(geom))
 
 
 def geodesic_area_m2(geom) -> float:

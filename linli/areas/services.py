@@ -6,10 +6,15 @@ from dataclasses import dataclass, field
 import shapely
 from django.db import transaction
 from django.utils.translation import gettext as _
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from shapely.validation import explain_validity
 
-from linli.areas.geo import bump_grid_index_version, geodesic_area_m2, geometry_stats
+from linli.areas.geo import (
+    bump_grid_index_version,
+    geodesic_area_m2,
+    geometry_stats,
+    to_geojson,
+)
 from linli.areas.models import Area
 from linli.core.audit import audit_record
 from linli.core.errors import DomainError
@@ -296,7 +301,7 @@ def grids_import(
         return report
     with transaction.atomic():
         for feature, geom in zip(reports, geoms, strict=True):
-            geometry = _plain(mapping(geom))
+            geometry = to_geojson(geom)
             area_m2, lon, lat = geometry_stats(geometry)
             props = feature_collection["features"][feature.index - 1].get("properties") or {}
             _area, created = Area.objects.update_or_create(
@@ -326,15 +331,6 @@ def grids_import(
     return report
 
 
-def _plain(value):
-    """GeoJSON from shapely holds tuples; JSON columns want lists."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def area_update_geometry(*, area: Area, geometry: dict, actor=None) -> Area:
     """Replace a grid's boundary after the same checks as an import."""
     geom = shape(geometry)
@@ -344,7 +340,7 @@ def area_update_geometry(*, area: Area, geometry: dict, actor=None) -> Area:
             _("The boundary is not a valid polygon."),
             {"geometry": [explain_validity(geom)]},
         )
-    area.geometry = _plain(mapping(geom))
+    area.geometry = to_geojson(geom)
     area.area_m2, area.centroid_lon, area.centroid_lat = geometry_stats(area.geometry)
     with transaction.atomic():
         area.save(

@@ -29,11 +29,15 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from faker import Faker
-from shapely.geometry import mapping
 from tqdm import tqdm
 
 from linli.accounts.models import Department, User
-from linli.areas.geo import bump_grid_index_version, geodesic_area_m2, geometry_stats
+from linli.areas.geo import (
+    bump_grid_index_version,
+    geodesic_area_m2,
+    geometry_stats,
+    to_geojson,
+)
 from linli.areas.models import Area, Building
 from linli.core.audit import audit_record
 from linli.core.errors import DomainError
@@ -303,11 +307,6 @@ def _land_use(rng: random.Random, ring: float) -> str:
     return rng.choice(next(uses for limit, uses in LAND_USE_BY_RING if ring < limit))
 
 
-def _geojson(geom) -> dict:
-    # Through JSON so that tuples become lists: the layout equals what the database returns.
-    return json.loads(json.dumps(mapping(geom)))
-
-
 def _microgrids(grid, g_code: str, g_name: str) -> list[DemoPlace]:
     """Two micro-grids (lanes) splitting a grid at its centroid: 1 west, 2 east. The halves
     of a convex polygon are convex, so they tile the grid exactly."""
@@ -320,7 +319,7 @@ def _microgrids(grid, g_code: str, g_name: str) -> list[DemoPlace]:
             f"{g_code}-{m:02d}",
             f"{g_name}第{m}微网格",
             g_code,
-            _geojson(grid.intersection(box)),
+            to_geojson(grid.intersection(box)),
         )
         for m, box in enumerate(halves, start=1)
     ]
@@ -369,7 +368,7 @@ def demo_layout(*, seed: int = 2026, size: str = "full") -> DemoLayout:
     outline = _outline(rng, spec.area_km2)
     places = [
         DemoPlace("district", DISTRICT[0], DISTRICT[1], None),
-        DemoPlace("street", STREET[0], STREET[1], DISTRICT[0], _geojson(outline)),
+        DemoPlace("street", STREET[0], STREET[1], DISTRICT[0], to_geojson(outline)),
     ]
     community_cells = _voronoi_cells(
         _seeds_in(rng, outline, spec.communities, centred=0.6), outline, relax=1
@@ -397,7 +396,7 @@ def demo_layout(*, seed: int = 2026, size: str = "full") -> DemoLayout:
     for c_index, (cell, k) in enumerate(zip(community_cells, grid_counts, strict=True), start=1):
         c_code = f"{STREET[0]}{c_index:03d}"
         c_name = COMMUNITY_NAMES[c_index - 1]
-        places.append(DemoPlace("community", c_code, c_name, STREET[0], _geojson(cell)))
+        places.append(DemoPlace("community", c_code, c_name, STREET[0], to_geojson(cell)))
         accounts.append(DemoAccount(f"c{c_index:03d}", "dispatcher", fake.name(), area_code=c_code))
         grid_cells = _voronoi_cells(_seeds_in(rng, cell, k), cell, relax=2)
         order = grid_sequence_order([(g.centroid.x, g.centroid.y) for g in grid_cells])
@@ -406,7 +405,7 @@ def demo_layout(*, seed: int = 2026, size: str = "full") -> DemoLayout:
             g_code = f"{c_code}{seq:03d}"
             g_name = f"{c_name}第{seq}网格"
             land_use = _land_use(rng, _ring(grid, outline))
-            places.append(DemoPlace("grid", g_code, g_name, c_code, _geojson(grid), land_use))
+            places.append(DemoPlace("grid", g_code, g_name, c_code, to_geojson(grid), land_use))
             accounts.append(
                 DemoAccount(
                     f"w{c_index:03d}{seq:03d}", "grid_worker", fake.name(), area_code=g_code
