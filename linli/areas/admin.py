@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +18,9 @@ class AreaAdmin(admin.ModelAdmin):
     @admin.display(description=_("boundary"))
     def import_link(self, obj):
         return format_html(
-            '<a href="/areas/import/">{}</a>', _("Boundaries are changed by importing GeoJSON")
+            '<a href="{}">{}</a>',
+            reverse("areas:import"),
+            _("Boundaries are changed by importing GeoJSON"),
         )
 
 

@@ -1,27 +1,17 @@
 """/api/v1/areas: scoped lists, one area, and locating a point."""
 
-from typing import Literal
-
 from django.db.models import F
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import Field
 
 from linli.accounts.auth import token_auth
 from linli.areas import geo, selectors
 from linli.areas.models import Area
-from linli.areas.schemas import AreaDetailOut, AreaOut, LocateOut
-from linli.core.errors import DomainError
+from linli.areas.schemas import AreaDetailOut, AreaOut, ErrorOut, LocateOut, LocateQuery
 
 router = Router(tags=["areas"], auth=token_auth)
-
-
-class LocateQuery(Schema):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
 
 
 def _staff_only(request):
@@ -42,19 +32,31 @@ def _out(area: Area) -> dict:
     }
 
 
-@router.get("/locate", response=LocateOut, summary="The unit grid that holds a point")
+def _outside(message, fields) -> Status:
+    return Status(404, {"code": "outside", "message": str(message), "fields": fields})
+
+
+@router.get(
+    "/locate",
+    response={200: LocateOut, 404: ErrorOut},
+    summary="The unit grid that holds a point",
+    description=(
+        "A point on an edge or vertex shared by several grids belongs to the grid with the "
+        "lowest code; a point outside every grid answers 404 with the code `outside`."
+    ),
+)
 def locate(request, query: Query[LocateQuery]):
     if query.crs != "wgs84" and not geo.in_china(query.lon, query.lat):
-        raise DomainError(
-            "outside",
+        # GCJ-02 and BD-09 are defined only inside China; elsewhere the "conversion" would
+        # silently hand back the same numbers.
+        return _outside(
             _("GCJ-02 and BD-09 coordinates exist only inside China."),
-            {"lon": [_("Outside China.")]},
+            {"lon": [_("Outside China.")], "lat": [_("Outside China.")]},
         )
     lon, lat = geo.to_wgs84(query.lon, query.lat, query.crs)
     grid = geo.locate(lon, lat)
     if grid is None:
-        raise DomainError(
-            "outside",
+        return _outside(
             _("The point is outside every grid of this street."),
             {"lon": [_("Outside every grid.")], "lat": [_("Outside every grid.")]},
         )

@@ -14,19 +14,29 @@ class AreaFilterForm(forms.Form):
     level = forms.ChoiceField(
         label=_("Level"), required=False, choices=[("", _("all levels")), *Area.Level.choices]
     )
+    community = forms.ChoiceField(label=_("Community"), required=False)
+
+    def __init__(self, *args, communities=(), **kwargs):
+        """`communities`: (code, name) pairs of the communities the viewer may see."""
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = [
+            ("", _("all communities")),
+            *((code, f"{name} ({code})") for code, name in communities),
+        ]
 
 
 class GridImportForm(forms.Form):
     file = forms.FileField(
         label=_("GeoJSON file"),
         help_text=_(
-            "A FeatureCollection of unit grids; each feature has the properties code and name."
+            "A FeatureCollection of unit grids, each with the properties code and name and a "
+            "polygon; new communities may come in the same file."
         ),
     )
     gap_tolerance_m2 = forms.FloatField(
         label=_("Gap tolerance (m²)"), min_value=0, initial=DEFAULT_GAP_TOLERANCE_M2
     )
-    replace = forms.BooleanField(label=_("Update grids that already exist"), required=False)
+    replace = forms.BooleanField(label=_("Update areas that already exist"), required=False)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -1,4 +1,7 @@
+from typing import Literal
+
 from ninja import Schema
+from pydantic import Field
 
 
 class AreaOut(Schema):
@@ -22,3 +25,19 @@ class LocateOut(Schema):
     community: str
     lon: float
     lat: float
+
+
+class ErrorOut(Schema):
+    """The one error shape of the API (STYLE.md 15)."""
+
+    code: str
+    message: str
+    fields: dict[str, list[str]]
+
+
+class LocateQuery(Schema):
+    """A point as a map SDK sends it: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu)."""
+
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"

@@ -35,6 +35,16 @@ def area_list_for(
     return areas.order_by("code")
 
 
+def community_choices_for(*, viewer) -> list[tuple[str, str]]:
+    """(code, name) of the communities in the viewer's scope, for filters."""
+    return list(
+        _places_for(viewer)
+        .filter(level=Area.Level.COMMUNITY)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+
+
 def area_detail_for(*, viewer, code: str) -> Area | None:
     """The area if the viewer may see it, else None (the caller answers 404)."""
     area = Area.objects.select_related("parent").filter(code=code).first()
@@ -43,6 +53,20 @@ def area_detail_for(*, viewer, code: str) -> Area | None:
     if viewer.role in PLACE_READERS or can_see_area(viewer, area):
         return area
     return None
+
+
+def area_page_for(*, viewer, area: Area) -> dict:
+    """What the page of one area shows: the places above it that the viewer may open (a
+    breadcrumb), the places within it, its grid workers and its first 200 buildings.
+    `area` comes from area_detail_for, so the viewer may see it."""
+    ancestors = _places_for(viewer).filter(code__in=area.ancestor_codes()[:-1]).order_by("path")
+    return {
+        "area": area,
+        "ancestors": list(ancestors),
+        "children": list(area_list_for(viewer=viewer).filter(parent=area)),
+        "workers": grid_workers_by_grid([area.pk]).get(area.pk, []),
+        "buildings": list(area.buildings.order_by("code")[:200]),
+    }
 
 
 def grid_workers_by_grid(grid_ids) -> dict[int, list[str]]:
@@ -54,6 +78,22 @@ def grid_workers_by_grid(grid_ids) -> dict[int, list[str]]:
     return workers
 
 
+def map_focus_for(*, viewer) -> Area | None:
+    """The part of the map drawn bold for the viewer: a grid worker's grid (the grid of a
+    micro-grid worker) or a community user's community. None for street-wide users, whose
+    whole map is theirs, and for users without an area."""
+    if sees_everything(viewer):
+        return None
+    root = scope_root(viewer)
+    if root is None:
+        return None
+    if root.level == Area.Level.MICROGRID:
+        return root.parent
+    if root.level in (Area.Level.COMMUNITY, Area.Level.GRID):
+        return root
+    return None
+
+
 def grids_geojson_for(*, viewer) -> dict:
     """Every grid of the street as GeoJSON for the map, with the viewer's own scope
     marked. Grid boundaries and their grid workers' names are public service information
@@ -63,7 +103,7 @@ def grids_geojson_for(*, viewer) -> dict:
         .select_related("parent")
         .order_by("code")
     )
-    root = None if sees_everything(viewer) else scope_root(viewer)
+    focus = map_focus_for(viewer=viewer)
     communities = sorted({g.parent.code for g in grids})
     colour = {code: i for i, code in enumerate(communities)}
     workers = grid_workers_by_grid([g.pk for g in grids])
@@ -81,10 +121,7 @@ def grids_geojson_for(*, viewer) -> dict:
                     "colour": colour[grid.parent.code],
                     "workers": workers.get(grid.pk, []),
                     "area_m2": round(grid.area_m2 or 0),
-                    "highlight": root is not None
-                    and grid.is_within(root)
-                    and root.level != Area.Level.DISTRICT
-                    and root.level != Area.Level.STREET,
+                    "highlight": focus is not None and grid.is_within(focus),
                 },
             }
         )

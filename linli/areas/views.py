@@ -9,10 +9,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from linli.accounts.scopes import scope_root
 from linli.areas import selectors, services
 from linli.areas.forms import AreaFilterForm, GridImportForm
-from linli.areas.models import Area
 
 
 def role_required(*roles):
@@ -38,7 +36,7 @@ def grid_map(request: HttpRequest) -> HttpResponse:
         request,
         "areas/map.html",
         {
-            "scope": scope_root(request.user),
+            "scope": selectors.map_focus_for(viewer=request.user),
             "tile_url": settings.LINLI_TILE_URL,
             "tile_attribution": settings.LINLI_TILE_ATTRIBUTION,
         },
@@ -52,10 +50,15 @@ def grids_geojson(request: HttpRequest) -> JsonResponse:
 
 @role_required(*STAFF)
 def area_list(request: HttpRequest) -> HttpResponse:
-    form = AreaFilterForm(request.GET or None)
+    form = AreaFilterForm(
+        request.GET or None, communities=selectors.community_choices_for(viewer=request.user)
+    )
     filters = form.cleaned_data if form.is_valid() else {}
     areas = selectors.area_list_for(
-        viewer=request.user, level=filters.get("level") or None, q=filters.get("q") or None
+        viewer=request.user,
+        level=filters.get("level") or None,
+        q=filters.get("q") or None,
+        community=filters.get("community") or None,
     )
     page = Paginator(areas, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page}
@@ -68,20 +71,8 @@ def area_detail(request: HttpRequest, code: str) -> HttpResponse:
     area = selectors.area_detail_for(viewer=request.user, code=code)
     if area is None:
         raise Http404
-    children = selectors.area_list_for(viewer=request.user).filter(parent=area)
-    workers = selectors.grid_workers_by_grid([area.pk]).get(area.pk, [])
-    ancestors = list(Area.objects.filter(code__in=area.ancestor_codes()[:-1]).order_by("path"))
-    return render(
-        request,
-        "areas/detail.html",
-        {
-            "area": area,
-            "children": children,
-            "workers": workers,
-            "ancestors": ancestors,
-            "buildings": area.buildings.order_by("code")[:200],
-        },
-    )
+    context = selectors.area_page_for(viewer=request.user, area=area)
+    return render(request, "areas/detail.html", context)
 
 
 @role_required("admin")

@@ -35,7 +35,16 @@ def test_locate_converts_gcj02_points_from_chinese_map_apps(client, street, resi
 
 def test_locate_outside_every_grid_says_so(client, street, resident, bearer):
     response = client.get("/api/v1/areas/locate", {"lon": 100.0, "lat": 30.0}, **bearer(resident))
-    assert response.status_code == 400 and response.json()["code"] == "outside"
+    assert response.status_code == 404 and response.json()["code"] == "outside"
+    assert set(response.json()["fields"]) == {"lon", "lat"}
+    abroad = client.get(
+        "/api/v1/areas/locate", {"lon": 2.35, "lat": 48.85, "crs": "bd09"}, **bearer(resident)
+    )
+    assert (
+        abroad.status_code == 404
+        and "China" in abroad.json()["message"]
+        or "中国" in (abroad.json()["message"])
+    )
 
 
 def test_locate_rejects_bad_coordinates_naming_the_field(client, street, resident, bearer):
@@ -44,6 +53,10 @@ def test_locate_rejects_bad_coordinates_naming_the_field(client, street, residen
     )
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"lon", "lat"}
+    for bad in ({"lon": "nan", "lat": 37.4}, {"lon": 118.6, "lat": 37.4, "crs": "epsg3857"}):
+        response = client.get("/api/v1/areas/locate", bad, **bearer(resident))
+        assert response.status_code == 422, bad
+        assert set(response.json()["fields"]) <= {"lon", "crs"}
 
 
 def test_the_area_list_is_scoped_to_the_token_holder(

@@ -24,7 +24,7 @@ def brute_force(polygons, pks, lon, lat):
     return min(hits) if hits else 0
 
 
-def test_every_point_of_a_random_sample_agrees_with_brute_force():
+def test_every_point_of_a_random_sample_agrees_with_brute_force(monkeypatch):
     polygons = voronoi_grids(300, seed=7)
     pks = list(range(1, len(polygons) + 1))
     index = GridIndex(pks, polygons)
@@ -38,6 +38,9 @@ def test_every_point_of_a_random_sample_agrees_with_brute_force():
     expected = [brute_force(polygons, pks, lon, lat) for lon, lat in points]
     assert found.tolist() == expected
     assert (found == 0).any() and (found > 0).sum() > 8_000
+    # Large inputs are looked up in slices; the answer must not depend on where they fall.
+    monkeypatch.setattr(geo, "CHUNK_POINTS", 999)
+    assert index.locate_many(points).tolist() == expected
     # The single-point path agrees as well.
     for (lon, lat), pk in zip(points[:500], expected[:500], strict=True):
         assert (index.locate(lon, lat) or 0) == pk
@@ -94,3 +97,47 @@ def test_chinese_map_coordinates_are_converted_to_wgs84():
     assert to_wgs84(lon, lat, "wgs84") == (lon, lat)
     with pytest.raises(ValueError):
         to_wgs84(lon, lat, "mercator")
+
+
+def test_the_index_is_reused_within_the_recheck_interval(
+    street, settings, django_assert_num_queries
+):
+    settings.LINLI_GRID_INDEX_TTL_SECONDS = 60
+    geo.grid_index()
+    with django_assert_num_queries(0):
+        assert geo.grid_index().locate(118.605, 37.405) == street["g11"].pk
+        assert locate_many(np.array([[118.625, 37.405]])).tolist() == [street["g21"].pk]
+
+
+def test_another_process_bumping_the_version_rebuilds_the_index(street, settings):
+    from linli.areas.models import Area
+
+    settings.LINLI_GRID_INDEX_TTL_SECONDS = 0
+    before = geo.grid_index()
+    # A write that skips the signals, as another process's bulk update would look from here.
+    Area.objects.filter(pk=street["g21"].pk).update(geometry=square(118.69, 37.40))
+    assert geo.grid_index() is before
+    geo.bump_grid_index_version()
+    assert geo.grid_index() is not before
+    assert locate(118.695, 37.405).code == street["g21"].code
+
+
+def test_a_grid_deleted_behind_a_cached_index_is_not_returned(street, settings):
+    from linli.areas.models import Area
+
+    settings.LINLI_GRID_INDEX_TTL_SECONDS = 60
+    geo.grid_index()
+    Area.objects.filter(pk=street["g12"].pk).delete()
+    assert locate(118.615, 37.405) is None
+
+
+def test_an_index_built_from_codes_in_any_order_still_gives_edges_to_the_lowest_code():
+    west, east = shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)
+    index = GridIndex([20, 10], [east, west], codes=["370502003001002", "370502003001001"])
+    assert index.locate(1.0, 0.5) == 10
+    assert index.locate_many(np.array([[1.0, 0.5], [1.5, 0.5], [3.0, 0.5]])).tolist() == [
+        10,
+        20,
+        0,
+    ]
+    assert len(GridIndex([], []).locate_many(np.array([[1.0, 0.5]]))) == 1

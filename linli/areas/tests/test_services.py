@@ -171,3 +171,85 @@ def test_reports_speak_the_users_language(street):
     with translation.override("zh-hans"):
         report = grids_import(feature_collection=collection(feature("123", square(118.60, 37.41))))
     assert "编码应为15位数字" in report.features[0].problems[0]
+
+
+def test_a_new_community_and_its_grids_import_from_one_file(street, admin_user):
+    c3 = "370502003003"
+    report = grids_import(
+        feature_collection=collection(
+            feature(f"{c3}001", square(118.70, 37.40)),
+            feature(c3, square(118.70, 37.40, 0.02), name="新社区"),
+            feature(f"{c3}002", square(118.71, 37.40)),
+            feature(f"{c3}003", square(118.70, 37.41)),
+            feature(f"{c3}004", square(118.71, 37.41)),
+        ),
+        actor=admin_user,
+    )
+    assert report.ok, report.as_dict()
+    community = Area.objects.get(code=c3)
+    assert community.level == "community" and community.parent == street["street"]
+    assert community.area_m2 > 3_000_000
+    assert Area.objects.get(code=f"{c3}002").parent == community
+    assert locate(118.715, 37.405).code == f"{c3}002"
+
+
+def test_grids_must_cover_their_communitys_boundary_and_stay_inside_it(street):
+    c3 = "370502003003"
+    report = grids_import(
+        feature_collection=collection(
+            feature(c3, square(118.70, 37.40, 0.02), name="新社区"),
+            feature(f"{c3}001", square(118.70, 37.40)),
+            feature(f"{c3}002", square(118.715, 37.40)),  # half outside, leaves a gap
+        )
+    )
+    assert not report.ok
+    problems = {f.index: " ".join(f.problems) for f in report.features}
+    assert "beyond its community's boundary" in problems[3]
+    assert "gap" in problems[2] or "gap" in problems[3]
+    assert not Area.objects.filter(code__startswith=c3).exists()
+
+
+def test_a_grid_whose_community_is_missing_everywhere_is_rejected(street):
+    report = grids_import(
+        feature_collection=collection(
+            feature("370502009", None, name="街道"),  # a street, but no community
+            feature("370502009001001", square(118.70, 37.40)),
+        )
+    )
+    assert report.features[0].problems == []
+    assert "No community with code 370502009001" in report.features[1].problems[0]
+
+
+@pytest.mark.parametrize(
+    "properties, message",
+    [
+        ({"code": f"{C1}003", "name": "x", "level": "province"}, "'level' must be one of"),
+        ({"code": f"{C1}003", "name": "网" * 101}, "longer than 100"),
+        ({"code": f"{C1}003"}, "'name' is missing"),
+        ({"name": "x"}, "'code' is missing"),
+        ({"code": "370502003", "name": "x", "level": "grid"}, "15 digits"),
+        ({"code": "370502003", "name": "胜利街道"}, "A street with this code already exists"),
+        (["370502003001003"], "must be a JSON object"),
+    ],
+)
+def test_bad_properties_are_named(street, properties, message):
+    payload = collection(
+        {"type": "Feature", "properties": properties, "geometry": square(118.60, 37.41)}
+    )
+    report = grids_import(feature_collection=payload)
+    assert message in " ".join(report.features[0].problems)
+
+
+def test_a_new_boundary_that_overlaps_another_grid_is_refused(street, admin_user):
+    from linli.areas.services import area_update_geometry
+    from linli.core.errors import DomainError
+
+    with pytest.raises(DomainError) as refused:
+        area_update_geometry(area=street["g11"], geometry=square(118.605, 37.40), actor=admin_user)
+    assert refused.value.code == "overlap"
+    assert street["g12"].code in refused.value.fields["geometry"][0]
+    street["g11"].refresh_from_db()
+    assert street["g11"].geometry == square(118.60, 37.40)
+    with pytest.raises(DomainError) as invalid:
+        area_update_geometry(area=street["g11"], geometry=BOWTIE, actor=admin_user)
+    assert "Self-intersection" in invalid.value.fields["geometry"][0]

@@ -36,12 +36,18 @@
       text(d.labelWorkers) + ": " + text(p.workers.length ? p.workers.join("、") : d.labelNone) + "<br>" +
       text(d.labelArea) + ": " + text(p.area_m2.toLocaleString()) + " m²";
     if (d.detailUrl) {
-      html += '<br><a href="' + d.detailUrl + encodeURIComponent(p.code) + '/">' + text(d.labelOpen) + "</a>";
+      html += '<br><a href="' + d.detailUrl.replace("CODE", encodeURIComponent(p.code)) + '">' + text(d.labelOpen) + "</a>";
     }
     return html;
   }
-  fetch(d.geojsonUrl, { credentials: "same-origin" })
-    .then(function (r) { return r.json(); })
+  function failed() {
+    el.textContent = d.labelError;
+  }
+  fetch(d.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+    .then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.json();
+    })
     .then(function (data) {
       if (!data.features.length) {
         el.textContent = d.labelEmpty;
@@ -68,5 +74,6 @@
         return div;
       };
       legend.addTo(map);
-    });
+    })
+    .catch(failed);
 })();
