@@ -61,6 +61,15 @@ def env_key(name: str, default: bytes | None) -> bytes:
         if default is None:
             raise ImproperlyConfigured(f"{name} must be set (run: manage.py generate_field_key)")
         return default
+    return _decode_key(name, value)
+
+
+def env_keys(name: str) -> list[bytes]:
+    """A comma-separated list of 32-byte keys (URL-safe base64); empty when unset."""
+    return [_decode_key(name, item) for item in env_list(name, [])]
+
+
+def _decode_key(name: str, value: str) -> bytes:
     try:
         key = base64.urlsafe_b64decode(value.strip().encode())
     except (binascii.Error, ValueError):

@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from linli.env import env_bool, env_int, env_key, env_list, env_str
+from linli.env import env_bool, env_int, env_key, env_keys, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LINLI_VAR_DIR", str(BASE_DIR / "var")))
@@ -22,6 +22,8 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else None)
 LINLI_FIELD_KEY = env_key(
     "LINLI_FIELD_KEY", hashlib.sha256(b"linli-development-field-key").digest() if DEBUG else None
 )
+# Keys that sealed data before the last rotation; they only decrypt (docs/personal-data.md).
+LINLI_FIELD_KEY_PREVIOUS = env_keys("LINLI_FIELD_KEY_PREVIOUS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.areas",
     "linli.accounts",
+    "linli.people",
     "linli.demo",
 ]
 
@@ -176,6 +179,15 @@ LINLI_API_TOKEN_DAYS = env_int("LINLI_API_TOKEN_DAYS", 30, minimum=1)
 
 LINLI_SMS_BACKEND = env_str("LINLI_SMS_BACKEND", "linli.accounts.sms.ConsoleSmsBackend")
 LINLI_SMS_CODE_MINUTES = env_int("LINLI_SMS_CODE_MINUTES", 10, minimum=1)
+
+# --- The resident register (docs/personal-data.md) -----------------------------------------
+# Roles that may see an ID number or phone in full (with a reason, logged) within their
+# scope, see sensitive tags, and export unmasked; individual users can also be granted the
+# people.reveal_personal_data / view_sensitive_tags / export_full permissions.
+LINLI_REVEAL_ROLES = env_list("LINLI_REVEAL_ROLES", ["grid_worker", "dispatcher", "admin"])
+LINLI_SENSITIVE_ROLES = env_list("LINLI_SENSITIVE_ROLES", ["admin"])
+LINLI_FULL_EXPORT_ROLES = env_list("LINLI_FULL_EXPORT_ROLES", ["admin"])
+LINLI_MAX_IMAGE_BYTES = env_int("LINLI_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "linli.core.views.rate_limited"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("linli.accounts.urls")),
     path("areas/", include("linli.areas.urls")),
+    path("people/", include("linli.people.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

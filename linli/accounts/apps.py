@@ -9,3 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from linli.accounts import signals  # noqa: F401
+        from linli.accounts.backends import PHONE_CONTEXT
+        from linli.core.crypto import register_encrypted_field
+
+        register_encrypted_field("accounts.User", "phone_encrypted", "phone_index", PHONE_CONTEXT)

@@ -1,0 +1,3 @@
+"""Pages of the register: excel. (Being written.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the register: mine. (Being written.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the register: register. (Being written.)"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the register: visits. (Being written.)"""
+
+urlpatterns: list = []
