@@ -4,6 +4,7 @@ camera wrote one, is read before the EXIF block is thrown away (callers may use 
 place a report; it is never stored with the image)."""
 
 import io
+import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -74,7 +75,11 @@ def image_clean(upload, *, field: str = "photo") -> CleanImage:
         raise _problem(field, _("The file is empty."))
     data = upload if isinstance(upload, bytes) else upload.read()
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            # The pixel count is checked just below, with a clear message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+        with probe:
             kind = probe.format
             if kind not in ACCEPTED_FORMATS:
                 raise _problem(field, _("Only JPEG, PNG, WebP, GIF or BMP photos are accepted."))
