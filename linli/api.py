@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from linli.accounts.api import router as accounts_router
 from linli.areas.api import router as areas_router
 from linli.core.errors import DomainError
+from linli.people.api import router as people_router
 
 api = NinjaAPI(
     title="linli API",
@@ -18,6 +19,9 @@ api = NinjaAPI(
 
 
 HTTP_CODES = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+# A service that refuses for the actor's role or scope says "forbidden"; every other
+# domain code is a 400 for input the caller can fix.
+DOMAIN_STATUS = {"forbidden": 403}
 
 
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):
@@ -29,7 +33,8 @@ def _error(request, status: int, code: str, message: str, fields: dict | None = 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
     body = exc.as_dict()
-    return _error(request, 400, body["code"], body["message"], body["fields"])
+    status = DOMAIN_STATUS.get(body["code"], 400)
+    return _error(request, status, body["code"], body["message"], body["fields"])
 
 
 @api.exception_handler(ValidationError)
@@ -56,3 +61,4 @@ def on_http_error(request, exc: HttpError):
 
 api.add_router("", accounts_router)
 api.add_router("/areas", areas_router)
+api.add_router("", people_router)

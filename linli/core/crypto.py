@@ -98,7 +98,8 @@ def blind_index(value: str, *, context: str) -> str:
 @dataclass(frozen=True)
 class EncryptedField:
     """One encrypted column with its blind index, for key rotation. `cipher` and `index`
-    are field names on `model` ("app_label.Model"); `masked` is left alone."""
+    are field names on `model` ("app_label.Model"); `index` is "" for a column that is
+    never looked up."""
 
     model: str
     cipher: str
@@ -158,20 +159,22 @@ def rotate_encrypted_fields(*, batch_size: int = 2000) -> dict[str, int]:
         n = 0
         with transaction.atomic():
             batch = []
-            for obj in rows.only("pk", spec.cipher, spec.index).iterator(chunk_size=batch_size):
+            columns = [spec.cipher, spec.index] if spec.index else [spec.cipher]
+            for obj in rows.only("pk", *columns).iterator(chunk_size=batch_size):
                 token = getattr(obj, spec.cipher)
                 if is_current(token):
                     continue
                 plain = decrypt(token, context=spec.context)
                 setattr(obj, spec.cipher, encrypt(plain, context=spec.context))
-                setattr(obj, spec.index, blind_index(plain, context=spec.context))
+                if spec.index:
+                    setattr(obj, spec.index, blind_index(plain, context=spec.context))
                 batch.append(obj)
                 if len(batch) >= batch_size:
-                    model.objects.bulk_update(batch, [spec.cipher, spec.index])
+                    model.objects.bulk_update(batch, columns)
                     n += len(batch)
                     batch = []
             if batch:
-                model.objects.bulk_update(batch, [spec.cipher, spec.index])
+                model.objects.bulk_update(batch, columns)
                 n += len(batch)
         changed[f"{spec.model}.{spec.cipher}"] = n
     return changed

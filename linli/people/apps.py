@@ -9,12 +9,15 @@ class PeopleConfig(AppConfig):
 
     def ready(self):
         from linli.core.crypto import register_encrypted_field
-        from linli.people.models import ID_NUMBER_CONTEXT, PHONE_CONTEXT
+        from linli.people.models import ID_NUMBER_CONTEXT, PHONE_CONTEXT, PROPOSED_PHONE_CONTEXT
 
         register_encrypted_field(
             "people.Resident", "id_number_encrypted", "id_number_index", ID_NUMBER_CONTEXT
         )
         register_encrypted_field("people.Resident", "phone_encrypted", "phone_index", PHONE_CONTEXT)
+        register_encrypted_field(
+            "people.CorrectionRequest", "proposed_encrypted", "", PROPOSED_PHONE_CONTEXT
+        )
         # The demo street's households and residents (linli/people/demo.py), when present.
         try:
             from linli.people import demo  # noqa: F401

@@ -17,6 +17,7 @@ from linli.core.models import AppendOnlyError
 
 ID_NUMBER_CONTEXT = "resident.id_number"
 PHONE_CONTEXT = "resident.phone"
+PROPOSED_PHONE_CONTEXT = "correction.phone"
 
 # GB/T 3304 (中国各民族名称的罗马字母拼写法和代码): the 56 ethnic groups, in code order.
 ETHNICITIES = [
@@ -345,7 +346,10 @@ class CorrectionRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="corrections_requested"
     )
     field = models.CharField(_("what is wrong"), max_length=16, choices=Field.choices)
+    # A proposed phone is personal data like the stored one: `proposed` then holds its
+    # masked form and the number itself is sealed in `proposed_encrypted`.
     proposed = models.CharField(_("correct value"), max_length=200)
+    proposed_encrypted = models.TextField(blank=True, editable=False)
     explanation = models.CharField(_("explanation"), max_length=500, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True

@@ -23,6 +23,7 @@ from linli.people.models import (
     ETHNICITIES,
     ID_NUMBER_CONTEXT,
     PHONE_CONTEXT,
+    PROPOSED_PHONE_CONTEXT,
     AccessLog,
     CorrectionRequest,
     Household,
@@ -688,6 +689,64 @@ def visit_create(
     return visit
 
 
+# A visit is a line of the 民情日志: its author may fix a slip the same day; after that the
+# line stands and anything new is a new visit.
+VISIT_EDIT_WINDOW = timedelta(hours=24)
+VISIT_EDITABLE = ("findings", "follow_up_needed", "follow_up_note")
+
+
+@transaction.atomic
+def visit_update(
+    *,
+    visit: Visit,
+    actor,
+    findings: str | None = None,
+    follow_up_needed: bool | None = None,
+    follow_up_note: str | None = None,
+    request=None,
+) -> Visit:
+    """Correct a visit's findings or follow-up; only its visitor, within 24 hours of
+    recording it. Fields left None stay as they are."""
+    visit = (
+        Visit.objects.select_for_update()
+        .select_related("resident__household__grid")
+        .get(pk=visit.pk)
+    )
+    if not permissions.may_edit_area(actor, visit.resident.household.grid):
+        raise _denied()
+    if visit.visitor_id != actor.pk:
+        raise DomainError("forbidden", _("Only the person who recorded a visit may change it."))
+    if timezone.now() - visit.created_at > VISIT_EDIT_WINDOW:
+        raise DomainError("too_late", _("A visit can be changed only within 24 hours."))
+    changes = {
+        "findings": findings.strip() if findings is not None else None,
+        "follow_up_needed": follow_up_needed,
+        "follow_up_note": follow_up_note.strip() if follow_up_note is not None else None,
+    }
+    changes = {name: value for name, value in changes.items() if value is not None}
+    merged = {name: changes.get(name, getattr(visit, name)) for name in VISIT_EDITABLE}
+    fields: dict[str, list[str]] = {}
+    if not merged["findings"]:
+        fields["findings"] = [_("Write down what you found.")]
+    elif len(merged["findings"]) > 2000:
+        fields["findings"] = [_("At most 2,000 characters.")]
+    if merged["follow_up_needed"] and not merged["follow_up_note"]:
+        fields["follow_up_note"] = [_("Say what follow-up is needed.")]
+    if fields:
+        raise DomainError("invalid", _("Please correct the marked fields."), fields)
+    for name, value in changes.items():
+        setattr(visit, name, value)
+    visit.save(update_fields=sorted(changes))
+    audit_record(
+        action="visit.update",
+        actor=actor,
+        target=visit,
+        request=request,
+        detail={"fields": sorted(changes)},
+    )
+    return visit
+
+
 # --- corrections and talents ---------------------------------------------------------------
 
 
@@ -710,11 +769,20 @@ def correction_request_create(
         resident=resident, field=field, status=CorrectionRequest.Status.OPEN
     ).exists():
         raise DomainError("duplicate", _("The same correction is already waiting for an answer."))
+    sealed = ""
+    if field == CorrectionRequest.Field.PHONE:
+        try:
+            e164 = check_phone(proposed)
+        except FieldProblem as problem:
+            raise DomainError("invalid", problem.message, {"proposed": [problem.message]}) from None
+        sealed = encrypt(e164, context=PROPOSED_PHONE_CONTEXT)
+        proposed = mask_phone(e164)
     correction = CorrectionRequest.objects.create(
         resident=resident,
         requested_by=requested_by,
         field=field,
         proposed=proposed[:200],
+        proposed_encrypted=sealed,
         explanation=(explanation or "").strip()[:500],
     )
     audit_record(action="correction.create", actor=requested_by, target=correction)
@@ -723,7 +791,6 @@ def correction_request_create(
 
 CORRECTABLE = {
     CorrectionRequest.Field.NAME: "name",
-    CorrectionRequest.Field.PHONE: "phone",
     CorrectionRequest.Field.ETHNICITY: "ethnicity",
 }
 
@@ -745,7 +812,10 @@ def correction_request_answer(
         raise DomainError("invalid", message, {"answer": [message]})
     if approve:
         column = CORRECTABLE.get(correction.field)
-        if column:
+        if correction.field == CorrectionRequest.Field.PHONE:
+            phone = decrypt(correction.proposed_encrypted, context=PROPOSED_PHONE_CONTEXT)
+            resident_update(resident=resident, actor=actor, request=request, phone=phone)
+        elif column:
             resident_update(
                 resident=resident, actor=actor, request=request, **{column: correction.proposed}
             )
