@@ -10,6 +10,12 @@ NAV = [
     (_("Home"), "home", ALL),
     (_("Map"), "areas:map", ALL),
     (_("Areas"), "areas:list", STAFF),
+    (_("My household"), "people:mine", {"resident"}),
+    (_("Register"), "people:home", {"grid_worker", "dispatcher", "admin"}),
+    # Leaders see counts, not people; the others reach the counts from the register.
+    (_("Overview"), "people:overview", {"leader", "dispatcher", "admin"}),
+    (_("Access log"), "people:access_log", {"admin"}),
+    (_("Visits"), "people:overdue", {"grid_worker", "dispatcher", "admin"}),
     (_("Import grids"), "areas:import", {"admin"}),
     (_("Administration"), "admin:index", {"admin"}),
 ]

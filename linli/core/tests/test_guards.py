@@ -27,6 +27,29 @@ PERSONAS = [
 STAFF = {"grid_worker", "other_grid_worker", "dispatcher", "handler", "leader", "admin"}
 EVERYONE = set(PERSONAS)
 
+
+def _g11_visit(s):
+    """A person in grid g11 with one visit, for the pages that take a resident or visit id."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from linli.accounts.models import User
+    from linli.people.models import Household, Resident, Visit
+
+    home = Household.objects.create(
+        number="GUARD-VISIT", grid=s["g11"], address="济南路1号", tenure="owned",
+        registration="registered",
+    )  # fmt: skip
+    person = Resident.objects.create(
+        household=home, name="王芳", gender="F", birth_date=date(1940, 1, 1), relation="head"
+    )
+    worker = User.objects.get(username="worker")
+    return Visit.objects.create(
+        resident=person, visitor=worker, visited_at=timezone.now(), method="home", findings="ok"
+    )
+
+
 # url name → (arguments from the `street` fixture, personas that may open it). Personas
 # not listed must be refused (403/404); anonymous visitors are sent to the login page.
 PAGES = {
@@ -40,6 +63,67 @@ PAGES = {
     "areas:import": (lambda s: [], {"admin"}),
     "accounts:profile": (lambda s: [], EVERYONE),
     "accounts:password_change": (lambda s: [], EVERYONE),
+    "people:overdue": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
+    "people:visits": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
+    "people:visit_new": (
+        lambda s: [_g11_visit(s).resident_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:visit": (lambda s: [_g11_visit(s).pk], {"grid_worker", "dispatcher", "admin"}),
+    "people:mine": (lambda s: [], {"resident"}),
+    "people:correction_new": (lambda s: [], {"resident"}),
+    "people:corrections": (
+        lambda s: [],
+        {"grid_worker", "other_grid_worker", "dispatcher", "admin"},
+    ),
+    "people:home": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
+    "people:residents": (
+        lambda s: [],
+        {"grid_worker", "other_grid_worker", "dispatcher", "admin"},
+    ),
+    "people:resident": (
+        lambda s: [_g11_visit(s).resident_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:resident_edit": (
+        lambda s: [_g11_visit(s).resident_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:talent_edit": (
+        lambda s: [_g11_visit(s).resident_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:households": (
+        lambda s: [],
+        {"grid_worker", "other_grid_worker", "dispatcher", "admin"},
+    ),
+    "people:household_new": (
+        lambda s: [],
+        {"grid_worker", "other_grid_worker", "dispatcher", "admin"},
+    ),
+    "people:household": (
+        lambda s: [_g11_visit(s).resident.household_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:household_edit": (
+        lambda s: [_g11_visit(s).resident.household_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:resident_new": (
+        lambda s: [_g11_visit(s).resident.household_id],
+        {"grid_worker", "dispatcher", "admin"},
+    ),
+    "people:overview": (
+        lambda s: [],
+        {"grid_worker", "other_grid_worker", "dispatcher", "leader", "admin"},
+    ),
+    "people:talents": (
+        lambda s: [],
+        {"grid_worker", "other_grid_worker", "dispatcher", "admin"},
+    ),
+    "people:access_log": (lambda s: [], {"admin"}),
+    "people:import": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
+    "people:export": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
 }
 # Pages anyone may open without signing in.
 PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
@@ -53,6 +137,12 @@ NOT_PAGES = {
     "accounts:token_issue": "POST only",
     "accounts:token_revoke": "POST only",
     "areas:grids_geojson": "GeoJSON for the map page",
+    "people:visit_photo": "image file behind a scope check (test_views_care)",
+    "people:correction_answer": "POST only (the form on people:corrections)",
+    "people:resident_reveal": "POST only (htmx partial of the person page; test_views_register)",
+    "people:resident_move_out": "POST only (the form on people:resident)",
+    "people:resident_tag": "POST only (the forms on people:resident)",
+    "people:template": "xlsx download, not a page (test_excel)",
 }
 SKIPPED_NAMESPACES = ("admin", "api")
 
