@@ -51,9 +51,10 @@ def _denied() -> DomainError:
 # --- personal data -------------------------------------------------------------------------
 
 
-def id_number_fields(raw: str) -> dict:
-    """The stored forms of an ID number; raises FieldProblem when it is not valid."""
-    number = check_id_number(raw).number
+def id_number_fields(raw: str, *, checked: bool = False) -> dict:
+    """The stored forms of an ID number; raises FieldProblem when it is not valid.
+    `checked`: `raw` is already the compact number returned by check_id_number."""
+    number = raw if checked else check_id_number(raw).number
     return {
         "id_number_encrypted": encrypt(number, context=ID_NUMBER_CONTEXT),
         "id_number_index": blind_index(number, context=ID_NUMBER_CONTEXT),
@@ -95,7 +96,7 @@ def resident_values(
     if id_number:
         parsed = check_id_number(id_number)
         check_agrees_with_id(parsed, birth_date=birth_date, gender=gender or None)
-        values |= id_number_fields(parsed.number)
+        values |= id_number_fields(parsed.number, checked=True)
         values |= {"birth_date": parsed.birth_date, "gender": parsed.gender}
     else:
         if birth_date is None:
