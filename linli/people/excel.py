@@ -950,14 +950,6 @@ LISTS_SHEET = "代码表"
 TEMPLATE_ROWS = 5000  # rows that get the dropdowns; more rows may still be typed
 
 
-def _grids_for(viewer) -> list[Area]:
-    grids = Area.objects.filter(level__in=GRID_LEVELS)
-    in_scope = selectors.grid_ids_for(viewer)
-    if in_scope is not None:
-        grids = grids.filter(id__in=in_scope)
-    return list(grids.order_by("code"))
-
-
 def _write_headers(sheet, first_row: int) -> None:
     bold = Font(bold=True)
     grey = Font(color="666666", italic=True)
@@ -985,7 +977,7 @@ def template_workbook(*, viewer) -> bytes:
     _write_headers(sheet, 1)
     sheet.freeze_panes = "A3"
     lists = workbook.create_sheet(LISTS_SHEET)
-    grids = _grids_for(viewer)
+    grids = list(selectors.grids_in_scope_for(viewer=viewer))
     tags = list(selectors.visible_tags_for(viewer=viewer))
     blocks = [
         ("网格编码", "grid code", [g.code for g in grids]),

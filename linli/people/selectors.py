@@ -39,6 +39,15 @@ def grid_ids_for(viewer) -> QuerySet | None:
     ).values("id")
 
 
+def grids_in_scope_for(*, viewer) -> QuerySet[Area]:
+    """The grids and micro-grids in the viewer's scope, in code order (for filters)."""
+    grids = Area.objects.filter(level__in=[Area.Level.GRID, Area.Level.MICROGRID])
+    in_scope = grid_ids_for(viewer)
+    if in_scope is not None:
+        grids = grids.filter(id__in=in_scope)
+    return grids.order_by("code")
+
+
 def households_for(*, viewer) -> QuerySet[Household]:
     if not permissions.may_use_register(viewer):
         return Household.objects.none()

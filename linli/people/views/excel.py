@@ -2,11 +2,7 @@
 may and says why) and the template to fill in. The work is in linli/people/excel.py,
 which the management commands call too."""
 
-from functools import wraps
-
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -14,21 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import DomainError
 from linli.people import excel, permissions, selectors
+from linli.people.views.common import register_required
 
 PROBLEMS_SHOWN = 500
-
-
-def register_required(view):
-    """Signed in, and in a role that works with the register person by person."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not permissions.may_use_register(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class ImportForm(forms.Form):

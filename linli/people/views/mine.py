@@ -22,7 +22,8 @@ from linli.people.forms_care import (
     CorrectionStatusForm,
 )
 from linli.people.models import CorrectionRequest
-from linli.people.views.visits import PAGE_SIZE, form_errors_add, register_required
+from linli.people.views.common import form_errors_add, register_required
+from linli.people.views.visits import PAGE_SIZE
 
 
 def resident_required(view):

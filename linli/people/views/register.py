@@ -40,7 +40,7 @@ from linli.people.forms import (
     TalentForm,
 )
 from linli.people.models import AccessLog, Household, Resident
-from linli.people.views.visits import form_errors_add, register_required
+from linli.people.views.common import form_errors_add, register_required
 
 HOME_OVERDUE = 5
 HOME_RECENT = 5
@@ -68,14 +68,6 @@ def _areas_for(viewer):
     """The communities and grids in the viewer's scope, each grid after its community."""
     areas = Area.objects.filter(level__in=[Area.Level.COMMUNITY, Area.Level.GRID])
     return restrict_to_areas(areas, viewer).order_by("path")
-
-
-def _grids_for(viewer):
-    grids = Area.objects.filter(level__in=[Area.Level.GRID, Area.Level.MICROGRID])
-    in_scope = selectors.grid_ids_for(viewer)
-    if in_scope is not None:
-        grids = grids.filter(id__in=in_scope)
-    return grids.order_by("code")
 
 
 def _buildings_in(grid: Area | None):
@@ -410,7 +402,7 @@ def _picked_grid(request: HttpRequest, grids, default: Area | None = None) -> Ar
 
 @register_required
 def household_new(request: HttpRequest) -> HttpResponse:
-    grids = _grids_for(request.user)
+    grids = selectors.grids_in_scope_for(viewer=request.user)
     grid = _picked_grid(request, grids)
     form = HouseholdForm(
         request.POST or None,
@@ -437,7 +429,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household_or_404(request, pk)
     _may_edit_or_403(request, household.grid)
-    grids = _grids_for(request.user)
+    grids = selectors.grids_in_scope_for(viewer=request.user)
     grid = _picked_grid(request, grids, default=household.grid)
     form = HouseholdEditForm(
         request.POST or None,

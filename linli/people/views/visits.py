@@ -2,12 +2,8 @@
 whom to visit next (动态监测预警), recent visits, the visit form, one visit and its
 photos. Built for a phone: a visit is recorded from the overdue list in a few taps."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -16,45 +12,14 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.areas.models import Area
 from linli.core.errors import DomainError
-from linli.people import permissions, selectors, services
+from linli.people import selectors, services
 from linli.people.forms_care import OverdueFilterForm, VisitFilterForm, VisitForm
 from linli.people.models import Visit, VisitPhoto
+from linli.people.views.common import form_errors_add, register_required
 
 PAGE_SIZE = 50
 PHOTO_KINDS = {"image", "thumbnail"}
-
-
-def register_required(view):
-    """Signed in, and in a role that works with the register person by person."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not permissions.may_use_register(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def form_errors_add(form, exc: DomainError) -> None:
-    """A service's field errors on the form's fields; anything else above the form."""
-    if not exc.fields:
-        form.add_error(None, str(exc.message))
-    for field, errors in exc.fields.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, str(error))
-
-
-def grids_for(viewer):
-    """The grids and micro-grids in the viewer's scope, for filters and counts."""
-    grids = Area.objects.filter(level__in=[Area.Level.GRID, Area.Level.MICROGRID])
-    in_scope = selectors.grid_ids_for(viewer)
-    if in_scope is not None:
-        grids = grids.filter(id__in=in_scope)
-    return grids.order_by("code")
 
 
 # The date of the latest visit, as a correlated subquery so the list stays one query
@@ -66,8 +31,10 @@ LAST_VISIT = Subquery(
 
 @register_required
 def overdue(request: HttpRequest) -> HttpResponse:
-    grids = list(grids_for(request.user))
-    form = OverdueFilterForm(request.GET or None, grids=grids_for(request.user))
+    grids = list(selectors.grids_in_scope_for(viewer=request.user))
+    form = OverdueFilterForm(
+        request.GET or None, grids=selectors.grids_in_scope_for(viewer=request.user)
+    )
     grid = form.cleaned_data.get("grid") if form.is_valid() else None
     today = timezone.localdate()
     people = selectors.overdue_visits_for(viewer=request.user, on=today, grid=grid)
@@ -103,7 +70,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     )
     form = VisitFilterForm(
         request.GET or None,
-        grids=grids_for(request.user),
+        grids=selectors.grids_in_scope_for(viewer=request.user),
         visitors=[(u.pk, u.name or u.username) for u in visitors],
     )
     visits = scoped.select_related("resident__household__grid")

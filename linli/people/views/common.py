@@ -1,0 +1,31 @@
+"""What every register page shares: the role gate and service errors on forms."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from linli.core.errors import DomainError
+from linli.people import permissions
+
+
+def register_required(view):
+    """Signed in, and in a role that works with the register person by person."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not permissions.may_use_register(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def form_errors_add(form, exc: DomainError) -> None:
+    """A service's field errors on the form's fields; anything else above the form."""
+    if not exc.fields:
+        form.add_error(None, str(exc.message))
+    for field, errors in exc.fields.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, str(error))
