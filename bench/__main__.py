@@ -15,25 +15,18 @@ from pathlib import Path
 
 from bench import common
 
-BENCHES = ["locate", "login", "demo"]
+BENCHES = ["locate", "login", "demo", "import"]
 
 
 def with_demo_database(fn) -> None:
     """Run `fn` against a fresh test database holding the full demo street."""
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
-
     from linli.demo.services import demo_build
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    def build_then_run():
         demo_build(size="full", progress=False, accounts_path=Path(os.devnull))
         fn()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
+
+    common.in_fresh_database(build_then_run)
 
 
 def main(argv: list[str]) -> int:

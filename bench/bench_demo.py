@@ -103,17 +103,9 @@ def measure() -> None:
 
 def main() -> None:
     """Build into a fresh test database of its own (the demo must start from empty)."""
-    from django.db import connection
-    from django.test.utils import setup_test_environment, teardown_test_environment
+    from bench.common import in_fresh_database
 
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        measure()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
+    in_fresh_database(measure)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,21 @@ def setup_django() -> None:
     django.setup()
 
 
+def in_fresh_database(fn: Callable[[], object]) -> None:
+    """Run `fn` in a test database of its own, created empty and destroyed afterwards."""
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        fn()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
 def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     """The fastest of `repeat` runs, in seconds: the least disturbed by the other core."""
     best = float("inf")
