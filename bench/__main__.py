@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import common
 
-BENCHES = ["locate", "login", "demo", "import"]
+BENCHES = ["locate", "login", "demo", "import", "register"]
 
 
 def with_demo_database(fn) -> None:

@@ -191,6 +191,8 @@ class DemoContext:
     users: dict[str, User] = field(default_factory=dict)
     accounts: list[dict] = field(default_factory=list)
     summary: dict[str, int] = field(default_factory=dict)
+    # Whether the build shows progress bars, so that a long step can show its own.
+    progress: bool = False
 
 
 DemoStep = Callable[[DemoContext], None]
@@ -595,6 +597,7 @@ def demo_build(
             rng=random.Random(seed + 1),
             fake=fake,
             password_hash=make_password(DEMO_PASSWORD),
+            progress=progress,
         )
         bar.update()
         with transaction.atomic():

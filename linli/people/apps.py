@@ -18,8 +18,5 @@ class PeopleConfig(AppConfig):
         register_encrypted_field(
             "people.CorrectionRequest", "proposed_encrypted", "", PROPOSED_PHONE_CONTEXT
         )
-        # The demo street's households and residents (linli/people/demo.py), when present.
-        try:
-            from linli.people import demo  # noqa: F401
-        except ImportError:
-            pass
+        # Registers the demo street's households and residents as a demo build step.
+        from linli.people import demo  # noqa: F401

@@ -1,10 +1,17 @@
 import io
 
 import pytest
+from django.utils import translation
 from PIL import Image
 
 from linli.core.errors import DomainError
 from linli.core.images import image_clean
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 def _jpeg(size=(1200, 900), exif=None, colour="navy") -> bytes:
@@ -71,3 +78,10 @@ def test_a_decompression_bomb_is_refused():
     with pytest.raises(DomainError) as caught:
         image_clean(buffer.getvalue())
     assert "pixels" in str(caught.value.message)
+
+
+def test_the_refusal_is_in_chinese_by_default():
+    with translation.override("zh-hans"):
+        with pytest.raises(DomainError) as caught:
+            image_clean(b"<script>", field="photo")
+    assert caught.value.fields["photo"] == ["该文件不是可识别的图片。"]

@@ -4,6 +4,8 @@ in grid 001 of community 001 (g11) and one in grid 001 of community 002 (g21).""
 from datetime import date
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from linli.people import services
 from linli.people.models import Tag
@@ -13,6 +15,16 @@ ID_A = id_number_make("370502", date(1950, 3, 1), 11)  # a man born 1950
 ID_B = id_number_make("370502", date(1985, 7, 9), 22)  # a woman born 1985
 PHONE_A = "13812345678"
 PHONE_B = "13987654321"
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """The register's tests read messages in English: the thread's language for services,
+    the language cookie for pages (which, like a street office's screens, ignore the
+    browser's Accept-Language). Tests of the Chinese default say so explicitly."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from linli.core.models import AuditEvent
@@ -25,12 +25,6 @@ ID_1 = id_number_make("370502", date(1940, 5, 6), 31)  # a man born 1940
 ID_2 = id_number_make("370502", date(1942, 8, 9), 42)  # a woman born 1942
 ID_3 = id_number_make("370503", date(2001, 1, 2), 51)
 PHONE_1 = "13911112222"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def person(**values) -> dict:

@@ -622,3 +622,14 @@ def test_no_page_shows_another_persons_plaintext(client, register, admin_user):
         html = client.get(url).content.decode()
         for needle in (ID_A, ID_B, PHONE_A, PHONE_B):
             assert needle not in html, (url, needle)
+
+
+def test_the_pages_speak_chinese_by_default(client, register, grid_worker, settings):
+    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
+    client.force_login(grid_worker)
+    url = reverse("people:resident_reveal", args=[register["zhang"].pk])
+    response = client.post(url, {"field": "phone", "reason": ""}, **HTMX)
+    assert "请说明查看事由" in response.content.decode()
+    page = client.get(reverse("people:resident", args=[register["zhang"].pk]))
+    assert '<html lang="zh-hans">' in page.content.decode()
+    assert AccessLog.objects.count() == 0
