@@ -12,8 +12,9 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linli.accounts.scopes import restrict_to_areas
 from linli.core.errors import DomainError
-from linli.people import selectors, services
+from linli.people import permissions, selectors, services
 from linli.people.forms_care import OverdueFilterForm, VisitFilterForm, VisitForm
 from linli.people.models import Visit, VisitPhoto
 from linli.people.views.common import form_errors_add, register_required
@@ -63,11 +64,13 @@ def overdue(request: HttpRequest) -> HttpResponse:
 @register_required
 def visit_list(request: HttpRequest) -> HttpResponse:
     scoped = selectors.visits_for(viewer=request.user)
-    visitors = (
-        get_user_model()
-        .objects.filter(pk__in=scoped.order_by().values("visitor_id"))
-        .order_by("name", "username")
-    )
+    # The staff of the viewer's area, not "everyone who ever visited": that would scan
+    # every visit of a street to fill one drop-down.
+    visitors = restrict_to_areas(
+        get_user_model().objects.filter(role__in=permissions.REGISTER_ROLES, is_active=True),
+        request.user,
+        "area",
+    ).order_by("name", "username")
     form = VisitFilterForm(
         request.GET or None,
         grids=selectors.grids_in_scope_for(viewer=request.user),
