@@ -40,6 +40,7 @@ from linli.areas.geo import (
 )
 from linli.areas.models import Area, Building
 from linli.core.audit import audit_record
+from linli.core.db import planner_statistics_refresh
 from linli.core.errors import DomainError
 
 # Printed on every start and written to var/demo-accounts.json: a demo, not a secret.
@@ -607,6 +608,7 @@ def demo_build(
                 step(ctx)
                 bar.update()
             audit_record(action="demo.build", detail={"seed": seed, "size": size})
+        planner_statistics_refresh()
     path = accounts_path if accounts_path is not None else demo_accounts_path()
     demo_accounts_write(path, ctx.accounts)
     counts = {level: len(layout.level(level)) for level in Area.Level.values}

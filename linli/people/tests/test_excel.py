@@ -1,4 +1,4 @@
-"""Excel in and out (linli/people/excel.py): real xlsx files built with openpyxl, on the
+"""Excel in and out (linli/people/excel/): real xlsx files built with openpyxl, on the
 shared test street and the `register` fixture (zhang in g11, li in g21)."""
 
 import io
@@ -362,13 +362,13 @@ def test_an_old_xls_file_is_named_as_such(register, grid_worker):
 
 
 def test_a_file_over_the_size_limit_is_refused(register, grid_worker, monkeypatch):
-    monkeypatch.setattr(excel, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(excel.reader, "MAX_FILE_BYTES", 1000)
     report = run(grid_worker, [person()])
     assert report.fatal and "larger than" in report.problems[0].message
 
 
 def test_too_many_rows_are_refused(register, grid_worker, monkeypatch):
-    monkeypatch.setattr(excel, "MAX_ROWS", 2)
+    monkeypatch.setattr(excel.reader, "MAX_ROWS", 2)
     rows = [person(room=f"{i}室", id_number="") for i in range(3)]
     report = run(grid_worker, rows)
     assert report.fatal and "more than 2 rows" in report.problems[0].message

@@ -1,5 +1,5 @@
 """Pages of the register: Excel import (with a dry run), export (masked unless the user
-may and says why) and the template to fill in. The work is in linli/people/excel.py,
+may and says why) and the template to fill in. The work is in linli/people/excel/,
 which the management commands call too."""
 
 from django import forms
