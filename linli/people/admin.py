@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from linli.people.models import AccessLog, Tag
+from linli.people.models import AccessLog, ResidentTag, Tag
+from linli.people.services import visit_due_refresh_many
 
 
 @admin.register(Tag)
@@ -12,6 +13,14 @@ class TagAdmin(admin.ModelAdmin):
     list_editable = ["is_sensitive", "visit_interval_days", "is_active"]
     list_filter = ["is_sensitive", "is_active", "category"]
     search_fields = ["name", "code"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"visit_interval_days", "is_active"} & set(form.changed_data):
+            # Everyone with the tag gets a new due date at once, so the overdue list
+            # follows the new interval without waiting for the next visit.
+            holders = ResidentTag.objects.filter(tag=obj).values_list("resident_id", flat=True)
+            visit_due_refresh_many(holders)
 
 
 @admin.register(AccessLog)

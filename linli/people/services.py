@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -536,20 +536,61 @@ def export_logged(
 # --- tags and visits -----------------------------------------------------------------------
 
 
+def visit_due_compute_many(resident_ids) -> dict[int, date | None]:
+    """When each person's next visit is due: the last visit (or, never visited, the
+    earliest tag's start) plus the shortest interval among the person's active tags that
+    need visits; None for people who need none or have moved out. Two grouped queries per
+    2,000 people, whatever their number of tags and visits."""
+    ids = list(resident_ids)
+    due: dict[int, date | None] = dict.fromkeys(ids)
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        needs = (
+            ResidentTag.objects.filter(
+                resident_id__in=chunk,
+                resident__moved_out_on__isnull=True,
+                tag__is_active=True,
+                tag__visit_interval_days__isnull=False,
+            )
+            .values("resident_id")
+            .annotate(days=Min("tag__visit_interval_days"), since=Min("since"))
+            .order_by()
+        )
+        last_visits = dict(
+            Visit.objects.filter(resident_id__in=chunk)
+            .values("resident_id")
+            .annotate(last=Max("visited_at"))
+            .order_by()
+            .values_list("resident_id", "last")
+        )
+        for row in needs:
+            last = last_visits.get(row["resident_id"])
+            start_day = timezone.localdate(last) if last else row["since"]
+            due[row["resident_id"]] = start_day + timedelta(days=row["days"])
+    return due
+
+
 def visit_due_compute(resident: Resident) -> date | None:
-    """When the next visit is due: the last visit (or, never visited, the earliest tag's
-    start) plus the shortest interval among the person's tags that need visits."""
-    if resident.moved_out_on is not None:
-        return None
-    links = ResidentTag.objects.filter(
-        resident=resident, tag__is_active=True, tag__visit_interval_days__isnull=False
-    )
-    shortest = links.aggregate(n=Min("tag__visit_interval_days"), since=Min("since"))
-    if shortest["n"] is None:
-        return None
-    last = resident.visits.order_by("-visited_at").values_list("visited_at", flat=True).first()
-    start = timezone.localdate(last) if last else shortest["since"]
-    return start + timedelta(days=shortest["n"])
+    return visit_due_compute_many([resident.pk])[resident.pk]
+
+
+def visit_due_refresh_many(resident_ids, *, check_only: bool = False) -> list[int]:
+    """Recompute next_visit_due for these people (after a tag's interval changed, or to
+    repair) and store what differs; returns the ids whose stored date was wrong."""
+    ids = list(resident_ids)
+    stale: list[int] = []
+    for start in range(0, len(ids), 2000):
+        due = visit_due_compute_many(ids[start : start + 2000])
+        stored = Resident.objects.filter(pk__in=list(due)).values_list("pk", "next_visit_due")
+        for pk, value in stored:
+            if value == due[pk]:
+                continue
+            stale.append(pk)
+            if not check_only:
+                # Conditional on the value read: if a visit was recorded meanwhile, the
+                # service has already written the newer date and this row is left alone.
+                Resident.objects.filter(pk=pk, next_visit_due=value).update(next_visit_due=due[pk])
+    return stale
 
 
 def visit_due_refresh(resident: Resident) -> Resident:

@@ -7,10 +7,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from linli.people.models import Resident
-from linli.people.services import visit_due_compute
+from linli.people.services import visit_due_refresh_many
 
 SHOWN = 20
-CHUNK = 2000
 
 
 class Command(BaseCommand):
@@ -22,12 +21,6 @@ class Command(BaseCommand):
             action="store_true",
             help="Change nothing; exit 1 when any stored date differs from the computed one.",
         )
-
-    def _residents(self, ids: list[int]):
-        # Read in chunks by id rather than through one open cursor: rows are updated
-        # as we go, and SQLite would show an open SELECT those changes.
-        for start in range(0, len(ids), CHUNK):
-            yield from Resident.objects.filter(pk__in=ids[start : start + CHUNK]).order_by("pk")
 
     def handle(self, *args, check: bool = False, **options):
         # Everyone else has no active tag that needs visits and no stored date: their
@@ -44,21 +37,9 @@ class Command(BaseCommand):
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        examined = changed = 0
-        stale: list[int] = []
-        for resident in self._residents(ids):
-            examined += 1
-            due = visit_due_compute(resident)
-            if due == resident.next_visit_due:
-                continue
-            stale.append(resident.pk)
-            if check:
-                continue
-            # Conditional on the value read: if a visit was recorded meanwhile, the
-            # service has already written the newer date and this row is left alone.
-            changed += Resident.objects.filter(
-                pk=resident.pk, next_visit_due=resident.next_visit_due
-            ).update(next_visit_due=due)
+        examined = len(ids)
+        stale = visit_due_refresh_many(ids, check_only=check)
+        changed = len(stale)
         if check:
             if stale:
                 shown = ", ".join(str(pk) for pk in stale[:SHOWN])
