@@ -17,32 +17,13 @@ Each run is rolled back, so every run starts from the same empty database.
 import os
 from pathlib import Path
 
-from bench.common import best_of, report
+from bench.common import best_of, report, rolled_back
 
 NEEDS_DEMO_DATABASE = False
 ARGON2 = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-
-
-class Rollback(Exception):
-    pass
-
-
-def rolled_back(fn):
-    """`fn` inside a transaction that is then undone."""
-    from django.db import transaction
-
-    def run():
-        try:
-            with transaction.atomic():
-                fn()
-                raise Rollback
-        except Rollback:
-            pass
-
-    return run
 
 
 def write_plain_rows(n_areas: int, n_buildings: int, n_departments: int, n_users: int) -> None:

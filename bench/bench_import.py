@@ -16,29 +16,11 @@ import random
 import time
 from datetime import date, timedelta
 
-from bench.common import best_of, report
+from bench.common import best_of, report, rolled_back
 
 NEEDS_DEMO_DATABASE = False
 ROWS = 50_000
 GRIDS = 10
-
-
-class Rollback(Exception):
-    pass
-
-
-def rolled_back(fn):
-    from django.db import transaction
-
-    def run():
-        try:
-            with transaction.atomic():
-                fn()
-                raise Rollback
-        except Rollback:
-            pass
-
-    return run
 
 
 def small_street():

@@ -32,6 +32,27 @@ def in_fresh_database(fn: Callable[[], object]) -> None:
         teardown_test_environment()
 
 
+class _Rollback(Exception):
+    pass
+
+
+def rolled_back(fn: Callable[[], object]) -> Callable[[], None]:
+    """`fn` inside a transaction that is then undone, so every run starts from the same
+    database."""
+
+    def run() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                fn()
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    return run
+
+
 def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
     """The fastest of `repeat` runs, in seconds: the least disturbed by the other core."""
     best = float("inf")
