@@ -17,6 +17,7 @@ from linli.accounts.auth import token_hash
 from linli.accounts.backends import PHONE_CONTEXT, normalise_phone
 from linli.accounts.models import ApiToken, Department, PhoneCode, User
 from linli.accounts.scopes import sees_everything
+from linli.accounts.signals import resident_signed_up
 from linli.areas.models import Area
 from linli.core.audit import audit_record
 from linli.core.crypto import blind_index, decrypt, encrypt, mask_phone
@@ -291,5 +292,6 @@ def resident_signup(*, phone: str, code: str, password: str, name: str, request=
             password=password,
             phone=e164,
         )
+        resident_signed_up.send(sender=User, user=user, phone=e164)
     audit_record(action="user.signup", actor=user, target=user, request=request)
     return user

@@ -5,11 +5,16 @@ from axes.signals import user_locked_out
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from linli.core.audit import audit_record
 
 ADMIN_ACTIONS = {1: "add", 2: "change", 3: "delete"}
+
+# Sent after a resident signs up with a verified mobile number (arguments: user, phone in
+# E.164). The register listens, to link the account to the person with that number;
+# accounts sits below people and does not import it.
+resident_signed_up = Signal()
 
 
 @receiver(user_logged_in)

@@ -19,4 +19,4 @@ class PeopleConfig(AppConfig):
             "people.CorrectionRequest", "proposed_encrypted", "", PROPOSED_PHONE_CONTEXT
         )
         # Registers the demo street's households and residents as a demo build step.
-        from linli.people import demo  # noqa: F401
+        from linli.people import demo, signals  # noqa: F401

@@ -431,16 +431,64 @@ def resident_move_to(
     return resident
 
 
-def resident_link_user(*, resident: Resident, user, actor=None) -> Resident:
-    """Link a resident's account to their register entry (so they can see their own)."""
-    if user.role != "resident":
-        raise DomainError("invalid", _("Only a resident account can be linked to a person."))
+@transaction.atomic
+def resident_link_user(*, resident: Resident, user, actor=None, request=None) -> Resident:
+    """Link a resident's account to their register entry, so that they see their own
+    household (PIPL Art. 44). `actor` None: the system (sign-up by a matching phone)."""
+    if actor is not None and not permissions.may_edit_area(actor, resident.household.grid):
+        raise _denied()
+    if user is None or user.role != "resident":
+        message = _("No resident account has this username or mobile number.")
+        raise DomainError("invalid", message, {"login": [message]})
     if Resident.objects.filter(user=user).exclude(pk=resident.pk).exists():
-        raise DomainError("invalid", _("This account is already linked to another person."))
+        message = _("This account is already linked to another person.")
+        raise DomainError("invalid", message, {"login": [message]})
     resident.user = user
     resident.save(update_fields=["user", "updated_at"])
-    audit_record(action="resident.link_user", actor=actor, target=resident)
+    audit_record(
+        action="resident.link_user",
+        actor=actor,
+        actor_label="" if actor else "system",
+        target=resident,
+        request=request,
+        detail={"user": user.pk},
+    )
     return resident
+
+
+@transaction.atomic
+def resident_unlink_user(*, resident: Resident, actor, request=None) -> Resident:
+    if not permissions.may_edit_area(actor, resident.household.grid):
+        raise _denied()
+    if resident.user_id is None:
+        raise DomainError("invalid", _("No account is linked to this person."))
+    previous = resident.user_id
+    resident.user = None
+    resident.save(update_fields=["user", "updated_at"])
+    audit_record(
+        action="resident.unlink_user",
+        actor=actor,
+        target=resident,
+        request=request,
+        detail={"user": previous},
+    )
+    return resident
+
+
+def resident_link_on_signup(*, user, phone_e164: str) -> Resident | None:
+    """Link a new resident account to the one register entry with the same mobile number,
+    if there is exactly one, still living here and not linked yet. The number was just
+    proven by an SMS code. A number shared by several people links no one: their grid
+    worker links the right person by hand."""
+    index = blind_index(phone_e164, context=PHONE_CONTEXT)
+    matches = list(
+        Resident.objects.select_related("household__grid").filter(
+            phone_index=index, user__isnull=True, moved_out_on__isnull=True
+        )[:2]
+    )
+    if len(matches) != 1:
+        return None
+    return resident_link_user(resident=matches[0], user=user)
 
 
 # --- reveal and the access log -------------------------------------------------------------

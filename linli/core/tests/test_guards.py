@@ -131,6 +131,7 @@ PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
 # their own tests cover them.
 NOT_PAGES = {
     "healthz": "JSON health check",
+    "people:resident_account": "POST only (link or unlink a resident's account)",
     "set_language": "POST-only language switch",
     "accounts:logout": "POST only",
     "accounts:phone_reveal": "POST only (htmx partial of the profile page)",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from linli.accounts.backends import user_by_login
 from linli.accounts.scopes import restrict_to_areas, scope_root, sees_everything
 from linli.areas.models import Area, Building
 from linli.core.errors import DomainError
@@ -330,6 +331,28 @@ def resident_move_out(request: HttpRequest, pk: int) -> HttpResponse:
 
 @register_required
 @require_POST
+def resident_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link the person's own resident account (found by username or mobile number), or
+    unlink it, so that they see their household at people:mine."""
+    resident = _resident_or_404(request, pk)
+    try:
+        if request.POST.get("action") == "unlink":
+            services.resident_unlink_user(resident=resident, actor=request.user, request=request)
+            messages.success(request, _("The account is no longer linked."))
+        else:
+            login = request.POST.get("login", "").strip()
+            user = user_by_login(login) if login else None
+            services.resident_link_user(
+                resident=resident, user=user, actor=request.user, request=request
+            )
+            messages.success(request, _("The account is linked: they now see their household."))
+    except DomainError as exc:
+        messages.error(request, _problems(exc))
+    return redirect("people:resident", resident.pk)
+
+
+@register_required
+@require_POST
 def resident_tag(request: HttpRequest, pk: int) -> HttpResponse:
     resident = _resident_or_404(request, pk)
     # Only tags the viewer may see can be named: a sensitive one is "not a choice".
@@ -576,6 +599,7 @@ urlpatterns = [
     path("residents/<int:pk>/edit/", resident_edit, name="resident_edit"),
     path("residents/<int:pk>/move-out/", resident_move_out, name="resident_move_out"),
     path("residents/<int:pk>/tags/", resident_tag, name="resident_tag"),
+    path("residents/<int:pk>/account/", resident_account, name="resident_account"),
     path("residents/<int:pk>/talents/", talent_edit, name="talent_edit"),
     path("households/", household_list, name="households"),
     path("households/new/", household_new, name="household_new"),
