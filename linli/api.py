@@ -21,7 +21,7 @@ api = NinjaAPI(
 HTTP_CODES = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
 # A service that refuses for the actor's role or scope says "forbidden"; every other
 # domain code is a 400 for input the caller can fix.
-DOMAIN_STATUS = {"forbidden": 403}
+DOMAIN_STATUS = {"forbidden": 403, "rate_limited": 429}
 
 
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):

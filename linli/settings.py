@@ -187,6 +187,8 @@ LINLI_SMS_CODE_MINUTES = env_int("LINLI_SMS_CODE_MINUTES", 10, minimum=1)
 LINLI_REVEAL_ROLES = env_list("LINLI_REVEAL_ROLES", ["grid_worker", "dispatcher", "admin"])
 LINLI_SENSITIVE_ROLES = env_list("LINLI_SENSITIVE_ROLES", ["admin"])
 LINLI_FULL_EXPORT_ROLES = env_list("LINLI_FULL_EXPORT_ROLES", ["admin"])
+# Full views one user may make in an hour before they are refused (and the refusal audited).
+LINLI_REVEALS_PER_HOUR = env_int("LINLI_REVEALS_PER_HOUR", 60, minimum=1)
 LINLI_MAX_IMAGE_BYTES = env_int("LINLI_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 RATELIMIT_USE_CACHE = "default"

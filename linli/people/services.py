@@ -7,6 +7,7 @@ Personal data never appears in an audit detail or an error message: only masked 
 import secrets
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
@@ -535,11 +536,35 @@ REVEALABLE = {
 }
 
 
-@transaction.atomic
 def resident_reveal(*, resident: Resident, viewer, field: str, reason: str, request=None) -> str:
     """The full ID number, phone or address of a person the viewer may see, for a stated
     reason; every call writes an access-log row. `resident` must come from a scoped
-    selector, and the scope is checked again here."""
+    selector, and the scope is checked again here. More than LINLI_REVEALS_PER_HOUR
+    reveals in an hour are refused, and the refusal is audited: a grid worker calls a
+    few people a day, a script copying a grid calls hundreds."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = AccessLog.objects.filter(
+        viewer=viewer, created_at__gte=since, resident__isnull=False
+    ).count()
+    if recent >= settings.LINLI_REVEALS_PER_HOUR:
+        audit_record(
+            action="people.access.refused",
+            actor=viewer,
+            target=resident,
+            success=False,
+            request=request,
+            detail={"field": field, "reveals_last_hour": recent},
+        )
+        raise DomainError(
+            "rate_limited",
+            _("You have seen %(n)d full values in the last hour; wait before seeing more.")
+            % {"n": recent},
+        )
+    return _reveal(resident=resident, viewer=viewer, field=field, reason=reason, request=request)
+
+
+@transaction.atomic
+def _reveal(*, resident: Resident, viewer, field: str, reason: str, request=None) -> str:
     if not permissions.may_reveal(viewer):
         raise DomainError("forbidden", _("Your role may not see personal data in full."))
     if not permissions.may_edit_area(viewer, resident.household.grid):

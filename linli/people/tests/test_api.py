@@ -375,6 +375,16 @@ def test_a_reveal_with_a_reason_answers_the_value_and_writes_one_log_row(
     assert AccessLog.objects.count() == 3
 
 
+def test_reveals_over_the_hourly_limit_answer_429(client, register, grid_worker, bearer, settings):
+    settings.LINLI_REVEALS_PER_HOUR = 1
+    url = f"/api/v1/residents/{register['zhang'].pk}/reveal"
+    auth = bearer(grid_worker)
+    assert post(client, url, {"field": "phone", "reason": "联系"}, auth).status_code == 200
+    response = post(client, url, {"field": "phone", "reason": "联系"}, auth)
+    assert response.status_code == 429 and response.json()["code"] == "rate_limited"
+    assert AccessLog.objects.count() == 1
+
+
 def test_a_role_not_designated_to_reveal_gets_403(client, register, grid_worker, bearer, settings):
     settings.LINLI_REVEAL_ROLES = ["admin"]
     response = post(

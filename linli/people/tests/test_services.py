@@ -365,3 +365,16 @@ def test_the_overview_counts_people_by_tag_per_grid(register, grid_worker, leade
     assert overview["counts"][(c1.pk, tags["party-member"].pk)] == 1
     assert overview["people"][c1.pk] == 1
     assert all(not t.is_sensitive for t in overview["tags"])
+
+
+def test_reveals_beyond_the_hourly_limit_are_refused_and_audited(register, grid_worker, settings):
+    settings.LINLI_REVEALS_PER_HOUR = 2
+    zhang = register["zhang"]
+    for field in ("phone", "id_number"):
+        services.resident_reveal(resident=zhang, viewer=grid_worker, field=field, reason="回访")
+    with pytest.raises(DomainError) as caught:
+        services.resident_reveal(resident=zhang, viewer=grid_worker, field="phone", reason="回访")
+    assert caught.value.code == "rate_limited"
+    assert AccessLog.objects.count() == 2
+    refusal = AuditEvent.objects.get(action="people.access.refused")
+    assert (refusal.actor, refusal.success) == (grid_worker, False)
