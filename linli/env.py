@@ -6,6 +6,7 @@ Every variable read here is listed in docs/configuration.md and .env.example.
 import base64
 import binascii
 import os
+from datetime import time
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,6 +53,32 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_time_ranges(name: str, default: str) -> list[tuple[time, time]]:
+    """Comma-separated "HH:MM-HH:MM" ranges within one day, in order and not overlapping
+    (office hours: "08:30-12:00,13:30-17:30")."""
+    value = os.environ.get(name, default)
+    ranges: list[tuple[time, time]] = []
+    for item in value.split(","):
+        start_text, dash, end_text = item.strip().partition("-")
+        try:
+            if not dash:
+                raise ValueError
+            start = time.fromisoformat(start_text.strip())
+            end = time.fromisoformat(end_text.strip())
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be ranges like 08:30-12:00,13:30-17:30, not {value!r}"
+            ) from None
+        if start >= end:
+            raise ImproperlyConfigured(f"{name}: {item.strip()!r} must end after it starts")
+        if ranges and start < ranges[-1][1]:
+            raise ImproperlyConfigured(
+                f"{name}: {item.strip()!r} must start after the range before it ends"
+            )
+        ranges.append((start, end))
+    return ranges
 
 
 def env_key(name: str, default: bytes | None) -> bytes:

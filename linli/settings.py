@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from linli.env import env_bool, env_int, env_key, env_keys, env_list, env_str
+from linli.env import env_bool, env_int, env_key, env_keys, env_list, env_str, env_time_ranges
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LINLI_VAR_DIR", str(BASE_DIR / "var")))
@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "linli.areas",
     "linli.accounts",
     "linli.people",
+    "linli.cases",
     "linli.demo",
 ]
 
@@ -203,6 +204,11 @@ LOCALE_PATHS = [BASE_DIR / "linli" / "core" / "locale"]
 USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
+# Office time on a working day, in TIME_ZONE: deadlines in 工作时 count only these hours
+# (docs/calendar.md).
+LINLI_OFFICE_HOURS = env_time_ranges("LINLI_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
+# How long a process keeps its copy of the working-day overrides before re-reading them.
+LINLI_WORKCAL_TTL_SECONDS = env_int("LINLI_WORKCAL_TTL_SECONDS", 5, minimum=0)
 
 # --- Static files -------------------------------------------------------------------------
 # Third-party assets come from npm (package-lock.json) and are served straight from

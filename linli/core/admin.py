@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from linli.core.models import AuditEvent
+from linli.core.models import AuditEvent, WorkdayOverride
 
 
 @admin.register(AuditEvent)
@@ -28,3 +28,17 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_working_day", "note", "created_by", "created_at"]
+    list_filter = ["is_working_day"]
+    search_fields = ["note"]
+    date_hierarchy = "date"
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

@@ -89,3 +89,50 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return self.digest
+
+
+class WorkdayOverride(models.Model):
+    """An administrator's answer for one date that wins over the holiday library: a local
+    holiday, a typhoon day, or a year whose 调休 arrangement the library does not know yet
+    (docs/calendar.md)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("working-day override")
+        verbose_name_plural = _("working-day overrides")
+
+    def __str__(self):
+        kind = _("working day") if self.is_working_day else _("day off")
+        return f"{self.date:%Y-%m-%d} {kind}"
+
+
+def _workday_override_changed(sender, instance: WorkdayOverride, **kwargs):
+    from linli.core.workcal import overrides_changed
+
+    # Dropped now and again at commit: a reader between the two may have cached the
+    # calendar as it was before the commit.
+    overrides_changed()
+    transaction.on_commit(overrides_changed)
+
+
+# This process sees a saved or deleted override at once; other processes re-read theirs
+# within LINLI_WORKCAL_TTL_SECONDS. bulk_create/update() send no signals.
+models.signals.post_save.connect(
+    _workday_override_changed, sender=WorkdayOverride, dispatch_uid="workday_override_saved"
+)
+models.signals.post_delete.connect(
+    _workday_override_changed, sender=WorkdayOverride, dispatch_uid="workday_override_deleted"
+)

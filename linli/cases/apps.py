@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "linli.cases"
+    label = "cases"
+    verbose_name = _("Cases")
+
+    def ready(self):
+        # Registers the catalogue of matters as a demo build step.
+        from linli.cases import demo  # noqa: F401
