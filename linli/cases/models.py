@@ -7,13 +7,17 @@ never renumbered: cases, statistics and exchanges with other platforms keep them
 years. Class 11 (社区事务) is a local extension. See docs/catalogue.md.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import Department
+from linli.cases.workflow import CLOSED_STATUSES, Status
+from linli.core.models import AppendOnlyError
 
 CLASS_CODE_LENGTH = 2
 MATTER_CODE_LENGTH = 5
@@ -229,3 +233,199 @@ class MatterQuestionOption(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# --- Cases ------------------------------------------------------------------------------------
+
+DESCRIPTION_MAX = 2000
+ADDRESS_MAX = 256
+EVENT_NOTE_MAX = 1000
+
+
+class Source(models.TextChoices):
+    """Every entrance of the one queue (issue 4 §3)."""
+
+    RESIDENT = "resident", _("resident report (随手拍)")
+    GRID_WORKER = "grid_worker", _("grid worker patrol")
+    HOTLINE = "hotline", _("12345 hotline")
+    SENSOR = "sensor", _("sensor alarm")
+    IMPORT = "import", _("import")
+    OPEN311 = "open311", _("Open311")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")
+    BASIC = "basic", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("not satisfied")
+
+
+class Case(models.Model):
+    """One problem in the one queue (事件), from report to archive. Its status moves only
+    through linli.cases.case_services, by the table in linli.cases.workflow; every move
+    appends a CaseEvent."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    matter = models.ForeignKey(
+        Matter, verbose_name=_("matter"), on_delete=models.PROTECT, related_name="cases"
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX)
+    lon = models.FloatField(_("longitude"))
+    lat = models.FloatField(_("latitude"))
+    address = models.CharField(_("address"), max_length=ADDRESS_MAX, blank=True)
+    grid = models.ForeignKey(
+        "areas.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="cases"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+    )
+    anonymous = models.BooleanField(_("anonymous"), default=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REPORTED, db_index=True
+    )
+    lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("lead department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_cases",
+    )
+    # Indexed for the queue sorted by deadline and the overdue sweep.
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
+    reported_at = models.DateTimeField(_("reported"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed for"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("rework"), default=0)
+    sendback_count = models.PositiveSmallIntegerField(_("send-backs"), default=0)
+    reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=16, choices=Satisfaction.choices, null=True, blank=True
+    )
+    resolved = models.BooleanField(_("resolved"), null=True, blank=True)
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="case_status_known"),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="case_source_known"),
+            models.CheckConstraint(
+                condition=Q(urgency__in=Urgency.values), name="case_urgency_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__isnull=True) | Q(satisfaction__in=Satisfaction.values),
+                name="case_satisfaction_known",
+            ),
+            # Only a passed on-site check closes a case (the issue's invariant).
+            models.CheckConstraint(
+                condition=~Q(status__in=sorted(CLOSED_STATUSES))
+                | Q(closed_at__isnull=False, verified_at__isnull=False),
+                name="case_closed_is_verified",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="archived") | Q(archived_at__isnull=False),
+                name="case_archived_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(lon__gte=-180, lon__lte=180, lat__gte=-90, lat__lte=90),
+                name="case_point_on_earth",
+            ),
+        ]
+        indexes = [models.Index(fields=["lead_department", "status"])]
+
+    def __str__(self):
+        return f"{self.number} {self.matter_id}"
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline: who moved it, from what to what, and why.
+    Append-only: a mistake is corrected by a further move, never by editing history."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16)
+    note = models.TextField(_("note"), max_length=EVENT_NOTE_MAX, blank=True)
+    public = models.BooleanField(_("public"), default=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self):
+        return f"{self.case_id} {self.action} {self.from_status}→{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("case events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("case events cannot be deleted")
+
+
+class CaseAssignment(models.Model):
+    """A department working on a case: the lead (one) and any co-handlers (协办)."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("lead")
+        CO_HANDLER = "co_handler", _("co-handler")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "role", "id"]
+        verbose_name = _("case assignment")
+        verbose_name_plural = _("case assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "department"], name="case_assignment_department_once"
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(role="lead"), name="case_assignment_one_lead"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["lead", "co_handler"]), name="case_assignment_role_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.department_id} {self.role}"
