@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ MAX_DAYS_OFF_IN_A_ROW = 366
 class DayAnswer:
     working: bool
     source: str  # "override", "library" or "fallback"
-    reason: str
+    reason: str  # lazily translated: str() it in the reader's language
 
 
 # --- Which days are working days ------------------------------------------------------------
@@ -68,14 +70,31 @@ def _library_year(year: int) -> dict[date, DayAnswer] | None:
     return answers
 
 
+# The package names holidays in English; reasons are lazy so that each reader gets them in
+# their own language although the answers are cached per process.
+HOLIDAY_NAMES = {
+    "New Year's Day": _("New Year's Day"),
+    "Spring Festival": _("Spring Festival"),
+    "Tomb-sweeping Day": _("Tomb-sweeping Day"),
+    "Labour Day": _("Labour Day"),
+    "Dragon Boat Festival": _("Dragon Boat Festival"),
+    "National Day": _("National Day"),
+    "Mid-autumn Festival": _("Mid-autumn Festival"),
+    "Anti-Fascist 70th Day": _("70th anniversary of the victory over fascism"),
+}
+WEEKDAY = _("weekday")
+WEEKEND = _("weekend")
+
+
 def _library_reason(day: date, is_holiday: bool, name) -> str:
     weekend = day.weekday() >= 5
     if name is None:
-        return "weekend" if weekend else "weekday"
+        return WEEKEND if weekend else WEEKDAY
     name = getattr(name, "value", name)
+    name = HOLIDAY_NAMES.get(name, name)
     if is_holiday:
-        return f"public holiday ({name})"
-    return f"make-up working day (调休) for {name}"
+        return format_lazy(_("public holiday ({name})"), name=name)
+    return format_lazy(_("make-up working day (调休) for {name}"), name=name)
 
 
 _warned_years: set[int] = set()
@@ -92,7 +111,7 @@ def _fallback(day: date) -> DayAnswer:
             day.year,
         )
     weekend = day.weekday() >= 5
-    return DayAnswer(not weekend, "fallback", "weekend" if weekend else "weekday")
+    return DayAnswer(not weekend, "fallback", WEEKEND if weekend else WEEKDAY)
 
 
 _overrides_lock = threading.Lock()
@@ -104,7 +123,7 @@ def _load_overrides() -> dict[date, DayAnswer]:
 
     rows = WorkdayOverride.objects.values_list("date", "is_working_day", "note")
     return {
-        day: DayAnswer(working, "override", note or ("working day" if working else "day off"))
+        day: DayAnswer(working, "override", note or (_("working day") if working else _("day off")))
         for day, working, note in rows
     }
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from linli.core import workcal
 from linli.core.models import WorkdayOverride
@@ -62,7 +63,11 @@ def test_a_make_up_weekend_day_is_a_working_day(day):
 def test_plain_weekdays_and_weekends_follow_the_week():
     assert workcal.is_working_day(date(2026, 6, 12))  # Friday
     assert not workcal.is_working_day(date(2026, 6, 13))  # Saturday
-    assert workcal.explain_day(date(2026, 10, 1)).reason == "public holiday (National Day)"
+    reason = workcal.explain_day(date(2026, 10, 1)).reason
+    with translation.override("en"):
+        assert str(reason) == "public holiday (National Day)"
+    with translation.override("zh-hans"):
+        assert str(reason) == "法定节假日（国庆节）"
 
 
 def test_an_override_day_off_wins_over_the_library():
@@ -300,22 +305,32 @@ def test_bad_office_hours_stop_the_start(monkeypatch, raw, problem):
 # --- The command ------------------------------------------------------------------------------
 
 
-def run(*args) -> str:
+def run(*args, language: str = "en") -> str:
     out = StringIO()
-    call_command("workcal", *args, stdout=out)
+    with translation.override(language):
+        call_command("workcal", *args, stdout=out)
     return out.getvalue()
 
 
 def test_the_command_explains_a_day():
-    assert "2026-10-01 (Thursday) is not a working day: public holiday (National Day)" in run(
-        "2026-10-01"
-    )
+    assert "2026-10-01 is not a working day: public holiday (National Day)" in run("2026-10-01")
     assert "is a working day: make-up working day (调休) for National Day" in run("2026-10-10")
 
 
+def test_the_command_speaks_chinese_by_default():
+    assert "国庆节" in run("2026-10-01", language="zh-hans")
+    assert "2026-10-08 11:00" in run(
+        "--deadline", "2026-09-30 16:00", "--hours", "4", language="zh-hans"
+    )
+
+
 def test_the_command_prints_deadlines():
-    assert "→ 2026-10-08 11:00 (Thu)" in run("--deadline", "2026-09-30 16:00", "--hours", "4")
-    assert "→ 2026-10-10 17:30 (Sat)" in run("--deadline", "2026-09-30 16:00", "--days", "3")
+    assert "+ 4 working hours → 2026-10-08 11:00" in run(
+        "--deadline", "2026-09-30 16:00", "--hours", "4"
+    )
+    assert "+ 3 working days → 2026-10-10 17:30" in run(
+        "--deadline", "2026-09-30 16:00", "--days", "3"
+    )
 
 
 def test_the_command_refuses_bad_input():

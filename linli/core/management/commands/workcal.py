@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.core import workcal
 
@@ -34,8 +35,14 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"not a date (YYYY-MM-DD): {text!r}") from None
         answer = workcal.explain_day(day)
-        kind = "a working day" if answer.working else "not a working day"
-        self.stdout.write(f"{day:%Y-%m-%d} ({day:%A}) is {kind}: {answer.reason} [{answer.source}]")
+        line = (
+            _("%(day)s is a working day: %(reason)s [%(source)s]")
+            if answer.working
+            else _("%(day)s is not a working day: %(reason)s [%(source)s]")
+        )
+        self.stdout.write(
+            line % {"day": f"{day:%Y-%m-%d}", "reason": answer.reason, "source": answer.source}
+        )
 
     def _deadline(self, options) -> None:
         try:
@@ -54,7 +61,16 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
         start = timezone.localtime(start)
+        line = (
+            _("%(start)s + %(amount)s working hours → %(due)s")
+            if unit == workcal.UNIT_HOURS
+            else _("%(start)s + %(amount)s working days → %(due)s")
+        )
         self.stdout.write(
-            f"{start:%Y-%m-%d %H:%M} ({start:%a}) + {amount:g} working {unit} "
-            f"→ {due:%Y-%m-%d %H:%M} ({due:%a})"
+            line
+            % {
+                "start": f"{start:%Y-%m-%d %H:%M}",
+                "amount": f"{amount:g}",
+                "due": f"{due:%Y-%m-%d %H:%M}",
+            }
         )
