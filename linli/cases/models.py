@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.models import Department
 from linli.cases.workflow import CLOSED_STATUSES, Status
-from linli.core.models import AppendOnlyError
+from linli.core.models import AppendOnlyModel
 
 CLASS_CODE_LENGTH = 2
 MATTER_CODE_LENGTH = 5
@@ -355,7 +355,7 @@ class Case(models.Model):
         return f"{self.number} {self.matter_id}"
 
 
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One entry of a case's timeline: who moved it, from what to what, and why.
     Append-only: a mistake is corrected by a further move, never by editing history."""
 
@@ -385,14 +385,6 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.action} {self.from_status}→{self.to_status}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("case events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("case events cannot be deleted")
 
 
 class CaseAssignment(models.Model):

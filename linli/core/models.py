@@ -11,6 +11,22 @@ class AppendOnlyError(Exception):
     pass
 
 
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or deleted through the ORM (access
+    logs, case timelines). The hash-chained AuditEvent below keeps its own save."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError(f"{self._meta.verbose_name_plural} cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.verbose_name_plural} cannot be deleted")
+
+
 class AuditEvent(models.Model):
     """An append-only, hash-chained audit trail (等保 2.0 audit; standards §5 item 29).
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area, Building
-from linli.core.models import AppendOnlyError
+from linli.core.models import AppendOnlyModel
 
 ID_NUMBER_CONTEXT = "resident.id_number"
 PHONE_CONTEXT = "resident.phone"
@@ -374,7 +374,7 @@ class CorrectionRequest(models.Model):
         return f"{self.resident} · {self.get_field_display()}"
 
 
-class AccessLog(models.Model):
+class AccessLog(AppendOnlyModel):
     """Every full view of personal data and every export (standards §4.2, §4.3): who, whose,
     which field, why, when and from where. Append-only; no one can edit or delete a row."""
 
@@ -414,11 +414,3 @@ class AccessLog(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.viewer} {self.field}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("access log rows cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("access log rows cannot be deleted")
