@@ -29,3 +29,9 @@ def form_errors_add(form, exc: DomainError) -> None:
     for field, errors in exc.fields.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, str(error))
+
+
+def problems_text(exc: DomainError) -> str:
+    """A service's error as one line, for a message above the page."""
+    problems = [str(m) for errors in exc.fields.values() for m in errors]
+    return " ".join(problems) or str(exc.message)

@@ -22,7 +22,7 @@ from linli.people.forms_care import (
     CorrectionStatusForm,
 )
 from linli.people.models import CorrectionRequest
-from linli.people.views.common import form_errors_add, register_required
+from linli.people.views.common import form_errors_add, problems_text, register_required
 from linli.people.views.visits import PAGE_SIZE
 
 
@@ -126,11 +126,10 @@ def correction_answer(request: HttpRequest, pk: int) -> HttpResponse:
             request=request,
         )
     except DomainError as exc:
-        problems = [str(m) for errors in exc.fields.values() for m in errors]
         messages.error(
             request,
             _("%(name)s: %(problem)s")
-            % {"name": correction.resident.name, "problem": " ".join(problems) or exc.message},
+            % {"name": correction.resident.name, "problem": problems_text(exc)},
         )
     else:
         messages.success(

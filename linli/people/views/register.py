@@ -41,7 +41,7 @@ from linli.people.forms import (
     TalentForm,
 )
 from linli.people.models import AccessLog, Household, Resident
-from linli.people.views.common import form_errors_add, register_required
+from linli.people.views.common import form_errors_add, problems_text, register_required
 
 HOME_OVERDUE = 5
 HOME_RECENT = 5
@@ -106,12 +106,6 @@ def _with_ages(people) -> list[Resident]:
     for person in rows:
         person.age = person.age_on(today)
     return rows
-
-
-def _problems(exc: DomainError) -> str:
-    """A service's error as one line, for a message above the page."""
-    problems = [str(m) for errors in exc.fields.values() for m in errors]
-    return " ".join(problems) or str(exc.message)
 
 
 # --- my grid -------------------------------------------------------------------------------
@@ -323,7 +317,7 @@ def resident_move_out(request: HttpRequest, pk: int) -> HttpResponse:
             request=request,
         )
     except DomainError as exc:
-        messages.error(request, _problems(exc))
+        messages.error(request, problems_text(exc))
     else:
         messages.success(request, _("%(name)s is marked as moved out.") % {"name": resident.name})
     return redirect("people:resident", resident.pk)
@@ -347,7 +341,7 @@ def resident_account(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(request, _("The account is linked: they now see their household."))
     except DomainError as exc:
-        messages.error(request, _problems(exc))
+        messages.error(request, problems_text(exc))
     return redirect("people:resident", resident.pk)
 
 
@@ -376,7 +370,7 @@ def resident_tag(request: HttpRequest, pk: int) -> HttpResponse:
                 resident=resident, tag=data["tag"], actor=request.user, request=request
             )
     except DomainError as exc:
-        messages.error(request, _problems(exc))
+        messages.error(request, problems_text(exc))
     return redirect(reverse("people:resident", args=[resident.pk]) + "#tags")
 
 
