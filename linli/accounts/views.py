@@ -24,6 +24,7 @@ from linli.accounts.models import ApiToken
 from linli.accounts.selectors import api_tokens_for, profile_for
 from linli.core.audit import audit_record
 from linli.core.errors import DomainError
+from linli.core.forms import form_errors_add
 
 
 def login_rate(group, request) -> str:
@@ -69,7 +70,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             try:
                 services.phone_code_send(phone=code_form.cleaned_data["phone"], request=request)
             except DomainError as exc:
-                _add_errors(code_form, exc, default="phone")
+                form_errors_add(code_form, exc, default="phone")
             else:
                 messages.success(request, _("A code is on its way to your phone."))
                 form = SignupForm(initial={"phone": code_form.cleaned_data["phone"]})
@@ -79,20 +80,12 @@ def signup(request: HttpRequest) -> HttpResponse:
             try:
                 user = services.resident_signup(**form.cleaned_data, request=request)
             except DomainError as exc:
-                _add_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 login(request, user, backend="linli.accounts.backends.UsernameOrPhoneBackend")
                 messages.success(request, _("Welcome! Your account is ready."))
                 return redirect("home")
     return render(request, "accounts/signup.html", {"code_form": code_form, "form": form})
-
-
-def _add_errors(form, exc: DomainError, default: str | None = None) -> None:
-    if not exc.fields:
-        form.add_error(default, str(exc.message))
-    for field, errors in exc.fields.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else default, str(error))
 
 
 @login_required

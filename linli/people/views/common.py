@@ -22,15 +22,6 @@ def register_required(view):
     return wrapped
 
 
-def form_errors_add(form, exc: DomainError) -> None:
-    """A service's field errors on the form's fields; anything else above the form."""
-    if not exc.fields:
-        form.add_error(None, str(exc.message))
-    for field, errors in exc.fields.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, str(error))
-
-
 def problems_text(exc: DomainError) -> str:
     """A service's error as one line, for a message above the page."""
     problems = [str(m) for errors in exc.fields.values() for m in errors]

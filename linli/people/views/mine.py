@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from linli.core.crypto import mask_phone
 from linli.core.errors import DomainError
+from linli.core.forms import form_errors_add
 from linli.people import selectors, services
 from linli.people.forms_care import (
     CorrectionAnswerForm,
@@ -22,7 +23,7 @@ from linli.people.forms_care import (
     CorrectionStatusForm,
 )
 from linli.people.models import CorrectionRequest
-from linli.people.views.common import form_errors_add, problems_text, register_required
+from linli.people.views.common import problems_text, register_required
 from linli.people.views.visits import PAGE_SIZE
 
 

@@ -14,10 +14,11 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scopes import restrict_to_areas
 from linli.core.errors import DomainError
+from linli.core.forms import form_errors_add
 from linli.people import permissions, selectors, services
 from linli.people.forms_care import OverdueFilterForm, VisitFilterForm, VisitForm
 from linli.people.models import Visit, VisitPhoto
-from linli.people.views.common import form_errors_add, register_required
+from linli.people.views.common import register_required
 
 PAGE_SIZE = 50
 PHOTO_KINDS = {"image", "thumbnail"}
