@@ -19,6 +19,11 @@ def _active(user) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
+def is_resident(user) -> bool:
+    """A resident's own pages (their household, their correction requests)."""
+    return _active(user) and user.role == "resident"
+
+
 def may_use_register(user) -> bool:
     return _active(user) and user.role in REGISTER_ROLES
 

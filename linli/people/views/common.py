@@ -9,17 +9,24 @@ from linli.core.errors import DomainError
 from linli.people import permissions
 
 
-def register_required(view):
-    """Signed in, and in a role that works with the register person by person."""
+def permission_required(check):
+    """Signed in, and `check(user)` holds (one of linli.people.permissions); else 403."""
 
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not permissions.may_use_register(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorator
+
+
+# Signed in, and in a role that works with the register person by person.
+register_required = permission_required(permissions.may_use_register)
 
 
 def problems_text(exc: DomainError) -> str:

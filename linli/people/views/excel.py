@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.errors import DomainError
+from linli.core.forms import form_errors_add
 from linli.people import excel, permissions, selectors
 from linli.people.views.common import register_required
 
@@ -132,11 +133,7 @@ def residents_export(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except DomainError as error:
-                for name, messages in error.fields.items():
-                    for message in messages:
-                        form.add_error(name if name in form.fields else None, message)
-                if not error.fields:
-                    form.add_error(None, error.message)
+                form_errors_add(form, error)
                 status = 403 if error.code == "forbidden" else 400
             else:
                 return _xlsx(export.content, export.filename)

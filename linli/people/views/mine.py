@@ -1,11 +1,7 @@
 """A resident's own record and the corrections they ask for (PIPL Art. 44 and 46: the
 rights to view and to correct), and the page where grid workers answer those requests."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,26 +12,18 @@ from django.views.decorators.http import require_POST
 from linli.core.crypto import mask_phone
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
-from linli.people import selectors, services
+from linli.people import permissions, selectors, services
 from linli.people.forms_care import (
     CorrectionAnswerForm,
     CorrectionRequestForm,
     CorrectionStatusForm,
 )
 from linli.people.models import CorrectionRequest
-from linli.people.views.common import problems_text, register_required
+from linli.people.views.common import permission_required, problems_text, register_required
 from linli.people.views.visits import PAGE_SIZE
 
-
-def resident_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if request.user.role != "resident":
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Signed in as a resident.
+resident_required = permission_required(permissions.is_resident)
 
 
 def _shown(corrections) -> list[CorrectionRequest]:

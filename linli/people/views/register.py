@@ -3,10 +3,7 @@ with their forms, the "show in full" reveal, counts by tag, the talent pool and 
 access log. Personal data is masked on every page; the full value comes only from
 services.resident_reveal, which asks for a reason and logs the view."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -42,28 +39,14 @@ from linli.people.forms import (
     TalentForm,
 )
 from linli.people.models import AccessLog, Household, Resident
-from linli.people.views.common import problems_text, register_required
+from linli.people.views.common import permission_required, problems_text, register_required
 
 HOME_OVERDUE = 5
 HOME_RECENT = 5
 
 
-def _role_required(check):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not check(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-overview_required = _role_required(permissions.may_see_overview)
-access_log_required = _role_required(permissions.may_read_access_log)
+overview_required = permission_required(permissions.may_see_overview)
+access_log_required = permission_required(permissions.may_read_access_log)
 
 
 def _areas_for(viewer):
