@@ -145,22 +145,20 @@ def household_number_new(grid: Area) -> str:
     return f"{grid.code}-{secrets.token_hex(3).upper()}"
 
 
+def building_fits(grid: Area, building: Building) -> bool:
+    """A household in `grid` may name a building of the grid, of one of its micro-grids,
+    or (for a household put in a micro-grid) of the micro-grid's grid."""
+    return grid.pk in (building.grid_id, building.grid.parent_id) or (
+        building.grid_id == grid.parent_id
+    )
+
+
 def _check_place(actor, grid: Area, building: Building | None) -> None:
     if grid.level not in (Area.Level.GRID, Area.Level.MICROGRID):
         raise DomainError("invalid", _("Choose a grid."), {"grid": [_("Choose a grid.")]})
     if not permissions.may_edit_area(actor, grid):
         raise _denied()
-    # A building belongs to the grid, to one of its micro-grids, or (for a household put
-    # in a micro-grid) to the micro-grid's grid.
-    if (
-        building is not None
-        and grid.pk
-        not in (
-            building.grid_id,
-            building.grid.parent_id,
-        )
-        and building.grid_id != grid.parent_id
-    ):
+    if building is not None and not building_fits(grid, building):
         message = _("The building is not in this grid.")
         raise DomainError("invalid", message, {"building": [message]})
 

@@ -153,7 +153,7 @@ class _Checker:
         building_code = texts.get("building", "")
         if building_code and row.grid is not None:
             building = self.buildings.get(building_code)
-            if building is None or not _building_fits(row.grid, building):
+            if building is None or not services.building_fits(row.grid, building):
                 row.problem(
                     "building",
                     _("Unknown building code, or the building is not in this grid."),
@@ -270,14 +270,6 @@ class _Checker:
             elif tag.pk not in seen:
                 seen.add(tag.pk)
                 row.tags.append((tag, grade if tag.has_grade else ""))
-
-
-def _building_fits(grid: Area, building: Building) -> bool:
-    # As services._check_place: a building belongs to the grid, to one of its micro-grids,
-    # or (for a household put in a micro-grid) to the micro-grid's grid.
-    return grid.pk in (building.grid_id, building.grid.parent_id) or (
-        building.grid_id == grid.parent_id
-    )
 
 
 # --- cross-row checks ----------------------------------------------------------------------

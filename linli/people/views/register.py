@@ -56,7 +56,7 @@ def _areas_for(viewer):
 
 
 def _buildings_in(grid: Area | None):
-    """The buildings a household in `grid` may name (the rule of services._check_place)."""
+    """The buildings a household in `grid` may name (the rule of services.building_fits)."""
     if grid is None:
         return Building.objects.none()
     where = Q(grid=grid) | Q(grid__parent=grid)
