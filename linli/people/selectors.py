@@ -217,11 +217,7 @@ def tag_counts_for(*, viewer, level: str = Area.Level.GRID) -> dict:
     # Counting runs per grid; each grid's counts go to the area of `level` above it.
     by_path = {area.path: area.pk for area in areas}
     grid_owner: dict[int, int] = {}
-    grids = Area.objects.filter(level__in=[Area.Level.GRID, Area.Level.MICROGRID])
-    in_scope = grid_ids_for(viewer)
-    if in_scope is not None:
-        grids = grids.filter(id__in=in_scope)
-    for grid_id, path in grids.values_list("id", "path"):
+    for grid_id, path in grids_in_scope_for(viewer=viewer).values_list("id", "path"):
         parts = path.strip("/").split("/")
         for end in range(len(parts), 0, -1):
             owner = by_path.get("/" + "/".join(parts[:end]) + "/")
