@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from linli.accounts.backends import normalise_phone
-from linli.accounts.scopes import scope_root, sees_everything
+from linli.accounts.scopes import restrict_to_areas, scope_root, sees_everything
 from linli.areas.models import Area
 from linli.core.crypto import blind_index
 from linli.people import permissions
@@ -205,11 +205,7 @@ def tag_counts_for(*, viewer, level: str = Area.Level.GRID) -> dict:
     "people": {area_id: n}}. Leaders get counts only; sensitive tags need the right."""
     if not permissions.may_see_overview(viewer):
         return {"areas": [], "tags": [], "counts": {}, "people": {}}
-    areas = Area.objects.filter(level=level)
-    if not sees_everything(viewer):
-        root = scope_root(viewer)
-        areas = areas.filter(path__startswith=root.path) if root else areas.none()
-    areas = list(areas.order_by("code"))
+    areas = list(restrict_to_areas(Area.objects.filter(level=level), viewer).order_by("code"))
     tags = Tag.objects.filter(is_active=True)
     if not permissions.may_see_sensitive_counts(viewer):
         tags = tags.filter(is_sensitive=False)
