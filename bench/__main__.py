@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import common
 
-BENCHES = ["locate", "login", "demo", "import", "register"]
+BENCHES = ["locate", "login", "demo", "import", "register", "photos"]
 
 
 def with_demo_database(fn) -> None:

@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from linli.accounts.api import router as accounts_router
 from linli.areas.api import router as areas_router
 from linli.core.errors import DomainError
+from linli.notifications.api import router as notifications_router
 from linli.people.api import router as people_router
 
 api = NinjaAPI(
@@ -62,3 +63,4 @@ def on_http_error(request, exc: HttpError):
 api.add_router("", accounts_router)
 api.add_router("/areas", areas_router)
 api.add_router("", people_router)
+api.add_router("/notifications", notifications_router)

@@ -13,6 +13,13 @@ from linli.areas.models import Area, Building
 PASSWORD = "Grid-work-2026"  # noqa: S105 - a test fixture
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded photos go to a directory of the test's own, never to var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
     return {
         "type": "Polygon",

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "linli.areas",
     "linli.accounts",
     "linli.people",
+    "linli.notifications",
     "linli.cases",
     "linli.demo",
 ]
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "linli.core.context_processors.site",
+                "linli.notifications.context_processors.notifications",
             ],
         },
     },
@@ -181,6 +183,28 @@ LINLI_API_TOKEN_DAYS = env_int("LINLI_API_TOKEN_DAYS", 30, minimum=1)
 LINLI_SMS_BACKEND = env_str("LINLI_SMS_BACKEND", "linli.accounts.sms.ConsoleSmsBackend")
 LINLI_SMS_CODE_MINUTES = env_int("LINLI_SMS_CODE_MINUTES", 10, minimum=1)
 
+# --- Email (notifications; docs/notifications.md) -----------------------------------------
+# Development prints mail to the console; production sends through SMTP. Mail goes out
+# after the transaction commits, within the request, so a slow server is cut off at the
+# timeout (and logged) rather than holding the page.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "linli@localhost")
+# The site's address (https://linli.example.gov.cn), for links in emails and texts; empty
+# leaves them out.
+LINLI_SITE_URL = env_str("LINLI_SITE_URL", "")
+
 # --- The resident register (docs/personal-data.md) -----------------------------------------
 # Roles that may see an ID number or phone in full (with a reason, logged) within their
 # scope, see sensitive tags, and export unmasked; individual users can also be granted the
@@ -209,6 +233,14 @@ USE_TZ = True
 LINLI_OFFICE_HOURS = env_time_ranges("LINLI_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 # How long a process keeps its copy of the working-day overrides before re-reading them.
 LINLI_WORKCAL_TTL_SECONDS = env_int("LINLI_WORKCAL_TTL_SECONDS", 5, minimum=0)
+
+# --- Cases (docs/cases.md) ------------------------------------------------------------------
+# A new report is offered the open cases of the same matter within this many metres,
+# reported in the last this many days, whose text is at least this similar (percent,
+# character bigrams), as possible duplicates.
+LINLI_DUPLICATE_RADIUS_M = env_int("LINLI_DUPLICATE_RADIUS_M", 150, minimum=1)
+LINLI_DUPLICATE_DAYS = env_int("LINLI_DUPLICATE_DAYS", 7, minimum=1)
+LINLI_DUPLICATE_SIMILARITY = env_int("LINLI_DUPLICATE_SIMILARITY", 30, minimum=0)
 
 # --- Static files -------------------------------------------------------------------------
 # Third-party assets come from npm (package-lock.json) and are served straight from

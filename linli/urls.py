@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("linli.accounts.urls")),
     path("areas/", include("linli.areas.urls")),
     path("people/", include("linli.people.urls")),
+    path("cases/", include("linli.cases.urls")),
+    path("notifications/", include("linli.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

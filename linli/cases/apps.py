@@ -8,5 +8,11 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self):
+        from linli.cases.models import CONTACT_PHONE_CONTEXT
+        from linli.core.crypto import register_encrypted_field
+
+        register_encrypted_field(
+            "cases.Case", "contact_phone_encrypted", "contact_phone_index", CONTACT_PHONE_CONTEXT
+        )
         # Registers the catalogue of matters as a demo build step.
         from linli.cases import demo  # noqa: F401

@@ -8,41 +8,76 @@ Permission is checked before the state so that an outsider learns nothing about 
 Every service takes `at` (default: now) so that tests and imports can fix the clock.
 """
 
+import logging
 import math
+import secrets
 import uuid
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
-from django.db import transaction
+import phonenumbers
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import Department
 from linli.areas import geo
-from linli.cases import permissions
+from linli.cases import notices, permissions
 from linli.cases.models import (
     ADDRESS_MAX,
+    CONTACT_PHONE_CONTEXT,
     DESCRIPTION_MAX,
     EVENT_NOTE_MAX,
+    MAX_PHOTOS_PER_STEP,
     Case,
+    CaseAlert,
     CaseAssignment,
     CaseEvent,
+    CasePhoto,
+    CaseSupport,
     Datatype,
+    Extension,
+    LimitUnit,
     Matter,
+    PhotoKind,
     Satisfaction,
     Source,
     Urgency,
+    Whistle,
+    WhistleCall,
 )
 from linli.cases.selectors import matter_limit
-from linli.cases.workflow import PUBLIC_ACTIONS, Action, Status, target
+from linli.cases.workflow import (
+    OPEN_STATUSES,
+    PUBLIC_ACTIONS,
+    PUBLIC_NOTES,
+    RUNNING_STATUSES,
+    Action,
+    Note,
+    Status,
+    target,
+)
 from linli.core import workcal
+from linli.core.crypto import blind_index, encrypt, mask_phone
 from linli.core.errors import DomainError
+from linli.core.images import CleanImage, image_clean
+
+logger = logging.getLogger("linli.cases")
 
 # After this many send-backs the department may not return the case again: the centre
 # decides (审定机制, governance-standards §2.4) and re-dispatches or insists.
 MAX_SEND_BACKS = 3
 SEND_BACK_REASONS = ("not_ours", "wrong_area", "unclear", "duplicate")
 STRING_ANSWER_MAX = 200
+CONTACT_NAME_MAX = 50
+EXTERNAL_REF_MAX = 64
+# The longest extension one request may ask for.
+MAX_EXTENSION = {LimitUnit.HOURS: 40, LimitUnit.DAYS: 30}
+# Supervision (standards §2.4): a reminder this many working hours before the deadline,
+# a notice once it has passed, an escalation to the leaders this many working days after.
+REMIND_WORKING_HOURS = 4
+ESCALATE_WORKING_DAYS = 5
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -112,7 +147,7 @@ def _finish(
         setattr(case, name, value)
     case.status = to
     case.save(update_fields=[*changes, "status", "updated_at"])
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         actor=actor,
         action=action,
@@ -123,7 +158,62 @@ def _finish(
         data=data or {},
         created_at=at,
     )
+    case._last_event = event
+    notices.case_event_notify(case, event)
     return case
+
+
+def _record(case: Case, actor, note_kind: str, at: datetime, *, note: str = "", data=None):
+    """A timeline entry that does not move the case (workflow.Note), with its notices."""
+    event = CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        action=note_kind,
+        from_status=case.status,
+        to_status=case.status,
+        note=note,
+        public=note_kind in PUBLIC_NOTES,
+        data=data or {},
+        created_at=at,
+    )
+    notices.case_event_notify(case, event)
+    return event
+
+
+def _photos_clean(photos: Sequence, field: str = "photos") -> list[CleanImage]:
+    """Check every photo before anything is written, so that a bad one leaves nothing."""
+    photos = [p for p in photos or () if p]
+    if len(photos) > MAX_PHOTOS_PER_STEP:
+        raise _field_error(field, _("At most %(n)d photos.") % {"n": MAX_PHOTOS_PER_STEP})
+    return [image_clean(photo, field=field) for photo in photos]
+
+
+def _photos_store(case: Case, event: CaseEvent, kind: str, cleaned: list[CleanImage], at):
+    """Write checked photos to storage; if one fails, the files already written go too
+    (the transaction takes the rows). Services call it as their last write, so that no
+    later check can roll back rows whose files are on disk."""
+    stored: list[CasePhoto] = []
+    try:
+        for i, image in enumerate(cleaned, start=1):
+            photo = CasePhoto(
+                case=case,
+                kind=kind,
+                event=event,
+                width=image.width,
+                height=image.height,
+                created_at=at,
+            )
+            stem = f"{case.pk}-{kind}-{i}-{secrets.token_hex(4)}"
+            photo.image.save(f"{stem}.jpg", ContentFile(image.content), save=False)
+            photo.thumbnail.save(f"{stem}.jpg", ContentFile(image.thumbnail), save=False)
+            photo.save()
+            stored.append(photo)
+    except Exception:
+        for photo in stored:
+            photo.image.delete(save=False)
+            photo.thumbnail.delete(save=False)
+        raise
+    return stored
 
 
 def _deadline(case: Case, urgency: str, start: datetime) -> datetime:
@@ -211,23 +301,79 @@ def case_number(case: Case) -> str:
     return f"{timezone.localtime(case.reported_at).year}-{case.pk:08d}"
 
 
+def _contact_phone(raw: str) -> str | None:
+    """E.164 form of a mainland number, mobile or fixed line (a 12345 caller may ring
+    from either), or None."""
+    try:
+        number = phonenumbers.parse(raw.strip(), "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or number.country_code != 86:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def contact_phone_fields(raw: str) -> dict:
+    """The sealed, indexed and masked forms of a caller's phone (empty when none)."""
+    if not raw:
+        return {
+            "contact_phone_encrypted": "",
+            "contact_phone_index": "",
+            "contact_phone_masked": "",
+        }
+    return {
+        "contact_phone_encrypted": encrypt(raw, context=CONTACT_PHONE_CONTEXT),
+        "contact_phone_index": blind_index(raw, context=CONTACT_PHONE_CONTEXT),
+        "contact_phone_masked": mask_phone(raw),
+    }
+
+
+def _place(lon, lat, cleaned: list[CleanImage], fields: dict):
+    """The point and its grid. Without coordinates, the first photo's GPS position (read
+    before its EXIF was thrown away) places the report."""
+    x, y = _coordinate(lon), _coordinate(lat)
+    if (lon is None or lon == "") and (lat is None or lat == ""):
+        gps = next((image.gps for image in cleaned if image.gps), None)
+        if gps is not None:
+            x, y = gps
+    if x is None or y is None:
+        message = _("Give the place as longitude and latitude.")
+        fields["lon"] = fields["lat"] = [message]
+        return x, y, None
+    if not geo.in_china(x, y):
+        message = _("This point is not in China; are longitude and latitude swapped?")
+        fields["lon"] = fields["lat"] = [message]
+        return x, y, None
+    grid = geo.locate(x, y)
+    if grid is None:
+        message = _("This point is outside every grid of the street.")
+        fields["lon"] = fields["lat"] = [message]
+    return x, y, grid
+
+
 @transaction.atomic
 def case_report(
     *,
     matter: Matter,
     description: str,
-    lon: float,
-    lat: float,
+    lon: float | None,
+    lat: float | None,
     source: str,
     reporter=None,
     address: str = "",
     urgency: str = Urgency.NORMAL,
     anonymous: bool = False,
     answers: dict | None = None,
+    photos: Sequence = (),
+    external_ref: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
     at: datetime | None = None,
 ) -> Case:
-    """Take a report from any source into the queue: the point is placed in its grid and
-    the case starts as reported, with a public "report" event."""
+    """Take a report from any source into the queue: the point is placed in its grid,
+    photos are checked and stored, and the case starts as reported, with a public
+    "report" event. `external_ref` (a 12345 order number, a sensor alarm id) is taken in
+    once per source."""
     now = at or timezone.now()
     fields: dict[str, list[str]] = {}
     if not matter.is_active:
@@ -246,44 +392,58 @@ def case_report(
     address = (address or "").strip()
     if len(address) > ADDRESS_MAX:
         fields["address"] = [_("At most %(n)d characters.") % {"n": ADDRESS_MAX}]
-    grid = None
-    x, y = _coordinate(lon), _coordinate(lat)
-    if x is None or y is None:
-        message = _("Give the place as longitude and latitude.")
-        fields["lon"] = fields["lat"] = [message]
-    elif not geo.in_china(x, y):
-        message = _("This point is not in China; are longitude and latitude swapped?")
-        fields["lon"] = fields["lat"] = [message]
-    else:
-        grid = geo.locate(x, y)
-        if grid is None:
-            message = _("This point is outside every grid of the street.")
-            fields["lon"] = fields["lat"] = [message]
+    external_ref = (external_ref or "").strip()
+    if len(external_ref) > EXTERNAL_REF_MAX:
+        fields["external_ref"] = [_("At most %(n)d characters.") % {"n": EXTERNAL_REF_MAX}]
+    elif external_ref and Case.objects.filter(source=source, external_ref=external_ref).exists():
+        fields["external_ref"] = [_("This order has already been taken in.")]
+    contact_name = (contact_name or "").strip()
+    if len(contact_name) > CONTACT_NAME_MAX:
+        fields["contact_name"] = [_("At most %(n)d characters.") % {"n": CONTACT_NAME_MAX}]
+    phone = ""
+    if (contact_phone or "").strip():
+        phone = _contact_phone(contact_phone)
+        if phone is None:
+            fields["contact_phone"] = [_("Not a valid mainland phone number.")]
     clean, problems = answers_clean(matter, answers)
     fields |= problems
+    try:
+        cleaned = _photos_clean(photos)
+    except DomainError as problem:
+        fields |= problem.fields
+        cleaned = []
+    x, y, grid = _place(lon, lat, cleaned, fields)
     if fields:
         raise _invalid(fields)
-    case = Case.objects.create(
-        # A placeholder until the id is known; the number is unique, so it must be too.
-        number=uuid.uuid4().hex,
-        source=source,
-        matter=matter,
-        urgency=urgency,
-        description=description,
-        lon=x,
-        lat=y,
-        address=address,
-        grid=grid,
-        reporter=reporter,
-        anonymous=anonymous,
-        status=Status.REPORTED,
-        reported_at=now,
-        answers=clean,
-        created_at=now,
-    )
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                # A placeholder until the id is known; the number is unique, so it must be.
+                number=uuid.uuid4().hex,
+                source=source,
+                matter=matter,
+                urgency=urgency,
+                description=description,
+                lon=x,
+                lat=y,
+                address=address,
+                grid=grid,
+                reporter=reporter,
+                anonymous=anonymous,
+                status=Status.REPORTED,
+                reported_at=now,
+                answers=clean,
+                external_ref=external_ref,
+                contact_name=contact_name,
+                **contact_phone_fields(phone or ""),
+                created_at=now,
+            )
+    except IntegrityError:
+        # Two imports of the same order at the same instant: the constraint decides.
+        raise _field_error("external_ref", _("This order has already been taken in.")) from None
     case.number = case_number(case)
     case.save(update_fields=["number"])
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=case,
         actor=reporter,
         action="report",
@@ -293,6 +453,8 @@ def case_report(
         data={"source": source},
         created_at=now,
     )
+    notices.case_event_notify(case, event)
+    _photos_store(case, event, PhotoKind.REPORT, cleaned, now)
     return case
 
 
@@ -431,31 +593,52 @@ def case_start(*, case: Case, actor, note: str = "", at: datetime | None = None)
 
 
 @transaction.atomic
-def case_reply(*, case: Case, actor, note: str, at: datetime | None = None) -> Case:
-    """The department reports the case handled (办结反馈); the note is the answer the
-    reporter reads. It then waits for the on-site check."""
+def case_reply(
+    *, case: Case, actor, note: str, photos: Sequence = (), at: datetime | None = None
+) -> Case:
+    """The department reports the case handled (办结反馈), with after-photos; the note is
+    the answer the reporter reads. It then waits for the on-site check."""
     case, to = _begin(case, actor, Action.REPLY)
     note = _note(note, required=True)
+    cleaned = _photos_clean(photos)
     now = at or timezone.now()
-    return _finish(case, actor, Action.REPLY, to, now, {"replied_at": now}, note=note)
+    case = _finish(case, actor, Action.REPLY, to, now, {"replied_at": now}, note=note)
+    _photos_store(case, case._last_event, PhotoKind.REPLY, cleaned, now)
+    return case
 
 
 # --- the check, the callback and after -----------------------------------------------------------
 
 
 @transaction.atomic
-def case_verify(*, case: Case, actor, passed: bool, note: str, at: datetime | None = None) -> Case:
+def case_verify(
+    *,
+    case: Case,
+    actor,
+    passed: bool,
+    note: str,
+    photos: Sequence = (),
+    at: datetime | None = None,
+) -> Case:
     """The on-site check (核查) of a replied case: a pass closes it, a fail sends it back
-    to the department as rework (返工). Both need a note of what was found."""
+    to the department as rework (返工). Both need a note of what was found; a pass of a
+    matter that needs a check photo needs at least one."""
     action = Action.VERIFY_PASS if passed else Action.VERIFY_FAIL
     case, to = _begin(case, actor, action)
     note = _note(note, required=True)
+    cleaned = _photos_clean(photos)
+    if passed and case.matter.needs_check_photo and not cleaned:
+        raise _field_error(
+            "photos", _("This matter needs a photo taken at the check before it can close.")
+        )
     now = at or timezone.now()
     if passed:
         changes = {"verified_at": now, "closed_at": now}
     else:
         changes = {"rework_count": case.rework_count + 1}
-    return _finish(case, actor, action, to, now, changes, note=note)
+    case = _finish(case, actor, action, to, now, changes, note=note)
+    _photos_store(case, case._last_event, PhotoKind.CHECK, cleaned, now)
+    return case
 
 
 def _replied_by(case: Case) -> set[int]:
@@ -533,3 +716,312 @@ def case_archive(*, case: Case, actor, note: str = "", at: datetime | None = Non
     note = _note(note, required=False)
     now = at or timezone.now()
     return _finish(case, actor, Action.ARCHIVE, to, now, {"archived_at": now}, note=note)
+
+
+# --- duplicates: merge and "me too" --------------------------------------------------------------
+
+
+@transaction.atomic
+def case_merge(
+    *, case: Case, actor, into: Case, note: str = "", at: datetime | None = None
+) -> Case:
+    """Merge a duplicate report into the open case it repeats. The duplicate ends as
+    merged; its reporter and supporters follow the case it joined and hear its outcome."""
+    if into.pk == case.pk:
+        raise _field_error("into", _("A case cannot be merged into itself."))
+    # Lock the target first when its id is lower: two merges lock in the same order.
+    if into.pk < case.pk:
+        into = Case.objects.select_for_update(of=("self",)).get(pk=into.pk)
+    case, to = _begin(case, actor, Action.MERGE)
+    if into.pk > case.pk:
+        into = Case.objects.select_for_update(of=("self",)).get(pk=into.pk)
+    if not permissions.is_centre_for(actor, into):
+        raise _forbidden()
+    if into.status not in OPEN_STATUSES or into.status == Status.MERGED:
+        raise _field_error("into", _("Merge only into a case that is still open."))
+    note = _note(note, required=False)
+    now = at or timezone.now()
+    followers = {s.user_id for s in case.supports.all()}
+    if case.reporter_id:
+        followers.add(case.reporter_id)
+    followers -= {into.reporter_id}
+    taken = set(into.supports.values_list("user_id", flat=True))
+    CaseSupport.objects.bulk_create(
+        [
+            CaseSupport(case=into, user_id=user_id, kind="merged", from_case=case, created_at=now)
+            for user_id in sorted(followers - taken)
+        ]
+    )
+    case = _finish(
+        case,
+        actor,
+        Action.MERGE,
+        to,
+        now,
+        {"merged_into": into},
+        note=note,
+        data={"into": into.number},
+    )
+    _record(into, actor, Note.MERGED_IN, now, note=note, data={"case": case.number})
+    return case
+
+
+def case_me_too(*, case: Case, user, at: datetime | None = None) -> tuple[CaseSupport, bool]:
+    """A resident with the same problem adds their support (+1) to an open case and will
+    hear its outcome. Saying it twice changes nothing; returns (support, created)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise _forbidden()
+    if case.status not in OPEN_STATUSES or case.status == Status.MERGED:
+        raise DomainError("invalid", _("This case is no longer open."))
+    if case.reporter_id == user.pk:
+        raise DomainError("invalid", _("You reported this case yourself."))
+    now = at or timezone.now()
+    try:
+        with transaction.atomic():
+            support, created = CaseSupport.objects.get_or_create(
+                case=case, user=user, defaults={"kind": "me_too", "created_at": now}
+            )
+    except IntegrityError:
+        # Two taps at the same instant: the other one made it.
+        return CaseSupport.objects.get(case=case, user=user), False
+    return support, created
+
+
+# --- extensions ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def extension_request(
+    *, case: Case, actor, amount: int, unit: str, reason: str, at: datetime | None = None
+) -> Extension:
+    """The lead department asks for more time, before the deadline, with its reason and
+    the extra working hours or days; the centre decides."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case.pk)
+    if not permissions.is_lead_handler(actor, case):
+        raise _forbidden()
+    now = at or timezone.now()
+    if case.status not in RUNNING_STATUSES or case.deadline is None:
+        raise DomainError(
+            "invalid", _("Only a case being worked on against a deadline can be extended.")
+        )
+    if case.deadline <= now:
+        raise DomainError(
+            "invalid", _("The deadline has passed: an extension must be asked for before it.")
+        )
+    if case.extensions.filter(status=Extension.Status.PENDING).exists():
+        raise DomainError(
+            "invalid", _("An extension for this case is already waiting for an answer.")
+        )
+    fields: dict[str, list[str]] = {}
+    if unit not in LimitUnit.values:
+        fields["unit"] = [_("Choose working hours or working days.")]
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+        fields["amount"] = [_("Give a whole number of at least 1.")]
+    elif unit in MAX_EXTENSION and amount > MAX_EXTENSION[unit]:
+        fields["amount"] = [_("At most %(n)d at a time.") % {"n": MAX_EXTENSION[unit]}]
+    try:
+        reason = _note(reason, required=True, field="reason")
+    except DomainError as problem:
+        fields |= problem.fields
+    if fields:
+        raise _invalid(fields)
+    extension = Extension.objects.create(
+        case=case,
+        department=case.lead_department,
+        requested_by=actor,
+        reason=reason,
+        amount=amount,
+        unit=unit,
+        old_deadline=case.deadline,
+        new_deadline=workcal.deadline(case.deadline, amount, unit),
+        created_at=now,
+    )
+    data = {"extension": extension.pk, "new_deadline": extension.new_deadline.isoformat()}
+    _record(case, actor, Note.EXTENSION_REQUEST, now, note=reason, data=data)
+    return extension
+
+
+@transaction.atomic
+def extension_decide(
+    *, extension: Extension, actor, approve: bool, note: str = "", at: datetime | None = None
+) -> Extension:
+    """The centre approves an extension (the deadline moves and the reporter is told) or
+    refuses it with a reason."""
+    extension = Extension.objects.select_for_update().get(pk=extension.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("grid")
+        .get(pk=extension.case_id)
+    )
+    if not permissions.is_centre_for(actor, case):
+        raise _forbidden()
+    if extension.status != Extension.Status.PENDING:
+        raise DomainError("invalid", _("This extension has already been answered."))
+    if not isinstance(approve, bool):
+        raise _field_error("approve", _("Say whether the extension is approved."))
+    note = _note(note, required=not approve)
+    if approve and (case.status not in RUNNING_STATUSES or case.deadline != extension.old_deadline):
+        raise DomainError(
+            "invalid", _("The case has moved on since the request; it can only be refused.")
+        )
+    now = at or timezone.now()
+    extension.status = Extension.Status.APPROVED if approve else Extension.Status.REFUSED
+    extension.decided_by = actor
+    extension.decided_at = now
+    extension.decision_note = note
+    extension.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    data = {"extension": extension.pk}
+    if approve:
+        case.deadline = extension.new_deadline
+        case.save(update_fields=["deadline", "updated_at"])
+        data["deadline"] = extension.new_deadline.isoformat()
+        _record(case, actor, Note.EXTENSION_APPROVE, now, note=note, data=data)
+    else:
+        _record(case, actor, Note.EXTENSION_REFUSE, now, note=note, data=data)
+    return extension
+
+
+# --- supervision ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_urge(*, case: Case, actor, note: str = "", at: datetime | None = None) -> CaseEvent:
+    """催办: the centre presses the department on a case it is working on."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case.pk)
+    if not permissions.is_centre_for(actor, case):
+        raise _forbidden()
+    if case.status not in RUNNING_STATUSES:
+        raise DomainError("invalid", _("Only a case a department is working on can be urged."))
+    note = _note(note, required=False)
+    return _record(case, actor, Note.URGE, at or timezone.now(), note=note)
+
+
+def _alert(case_id: int, kind: str, deadline: datetime, now: datetime, data: dict) -> bool:
+    """Take one supervision step, once per (case, kind, deadline); False when taken."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case_id)
+        if case.status not in RUNNING_STATUSES or case.deadline != deadline:
+            return False
+        try:
+            with transaction.atomic():
+                CaseAlert.objects.create(case=case, kind=kind, deadline=deadline, created_at=now)
+        except IntegrityError:
+            return False
+        note_kind = {"remind": Note.REMIND, "supervise": Note.SUPERVISE, "escalate": Note.ESCALATE}
+        _record(case, None, note_kind[kind], now, data=data)
+    return True
+
+
+def sla_sweep(*, at: datetime | None = None) -> dict[str, int]:
+    """One pass of supervision over the cases departments are working on (standards §2.4):
+    a reminder when the deadline is at most REMIND_WORKING_HOURS working hours away, a
+    notice once it has passed, an escalation to the leaders after ESCALATE_WORKING_DAYS
+    working days overdue. Idempotent: each step is taken once per case and deadline, so a
+    second sweep adds nothing. Returns how many of each it took."""
+    now = at or timezone.now()
+    taken = {"remind": 0, "supervise": 0, "escalate": 0}
+    running = Case.objects.filter(status__in=sorted(RUNNING_STATUSES), deadline__isnull=False)
+
+    def without(kind):
+        done = CaseAlert.objects.filter(
+            case=models.OuterRef("pk"), kind=kind, deadline=models.OuterRef("deadline")
+        )
+        return running.exclude(models.Exists(done)).order_by("deadline", "pk")
+
+    # Calendar bounds first (indexed on deadline), the working-time rule on what is left:
+    # REMIND_WORKING_HOURS of office time never span more than a long holiday.
+    soon = without("remind").filter(deadline__gt=now, deadline__lte=now + timedelta(days=10))
+    for case_id, deadline in soon.values_list("pk", "deadline").iterator():
+        left = workcal.working_hours_between(now, deadline)
+        if left <= REMIND_WORKING_HOURS:
+            data = {"working_hours_left": round(left, 1)}
+            taken["remind"] += _alert(case_id, "remind", deadline, now, data)
+    for case_id, deadline in (
+        without("supervise").filter(deadline__lte=now).values_list("pk", "deadline")
+    ):
+        taken["supervise"] += _alert(case_id, "supervise", deadline, now, {})
+    late = without("escalate").filter(deadline__lte=now - timedelta(days=ESCALATE_WORKING_DAYS))
+    for case_id, deadline in late.values_list("pk", "deadline").iterator():
+        overdue = workcal.working_days_between(deadline, now)
+        if overdue >= ESCALATE_WORKING_DAYS:
+            taken["escalate"] += _alert(
+                case_id, "escalate", deadline, now, {"working_days_overdue": overdue}
+            )
+    return taken
+
+
+# --- the whistle (吹哨报到) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def whistle_blow(
+    *, case: Case, actor, departments: Iterable, note: str, at: datetime | None = None
+) -> Whistle:
+    """The street summons departments to a joint case. They join it as co-handlers (the
+    lead stays) and each one's reporting in is timed."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case.pk)
+    if not permissions.is_centre_for(actor, case):
+        raise _forbidden()
+    if case.status not in OPEN_STATUSES or case.status in (Status.REPORTED, Status.MERGED):
+        raise DomainError("invalid", _("Blow the whistle on an accepted case that is still open."))
+    summoned = []
+    for department in departments:
+        if department.is_active and department not in summoned:
+            summoned.append(department)
+    fields: dict[str, list[str]] = {}
+    if not summoned:
+        fields["departments"] = [_("Choose the departments to summon.")]
+    try:
+        note = _note(note, required=True)
+    except DomainError as problem:
+        fields |= problem.fields
+    if fields:
+        raise _invalid(fields)
+    now = at or timezone.now()
+    whistle = Whistle.objects.create(case=case, called_by=actor, note=note, created_at=now)
+    WhistleCall.objects.bulk_create([WhistleCall(whistle=whistle, department=d) for d in summoned])
+    if case.lead_department_id is not None:
+        present = set(case.assignments.values_list("department_id", flat=True))
+        CaseAssignment.objects.bulk_create(
+            [
+                CaseAssignment(case=case, department=d, role="co_handler", created_at=now)
+                for d in summoned
+                if d.pk not in present
+            ]
+        )
+    data = {"whistle": whistle.pk, "departments": [d.code for d in summoned]}
+    _record(case, actor, Note.WHISTLE, now, note=note, data=data)
+    return whistle
+
+
+@transaction.atomic
+def whistle_report_in(
+    *, call: WhistleCall, actor, note: str = "", at: datetime | None = None
+) -> WhistleCall:
+    """A summoned department reports in (报到); the time from the whistle is recorded."""
+    call = (
+        WhistleCall.objects.select_for_update(of=("self",))
+        .select_related("whistle")
+        .get(pk=call.pk)
+    )
+    if not (
+        actor is not None
+        and actor.is_authenticated
+        and actor.is_active
+        and actor.role == "handler"
+        and actor.department_id == call.department_id
+    ):
+        raise _forbidden()
+    if call.reported_at is not None:
+        raise DomainError("invalid", _("Your department has already reported in."))
+    note = _note(note, required=False)
+    now = at or timezone.now()
+    call.reported_at = now
+    call.reported_by = actor
+    call.note = note
+    call.save(update_fields=["reported_at", "reported_by", "note"])
+    case = Case.objects.select_related("grid").get(pk=call.whistle.case_id)
+    minutes = int((now - call.whistle.created_at).total_seconds() // 60)
+    data = {"whistle": call.whistle_id, "department": call.department.code, "minutes": minutes}
+    _record(case, actor, Note.REPORT_IN, now, note=note, data=data)
+    return call

@@ -237,6 +237,7 @@ class MatterQuestionOption(models.Model):
 
 # --- Cases ------------------------------------------------------------------------------------
 
+CONTACT_PHONE_CONTEXT = "case.contact_phone"
 DESCRIPTION_MAX = 2000
 ADDRESS_MAX = 256
 EVENT_NOTE_MAX = 1000
@@ -317,6 +318,25 @@ class Case(models.Model):
     )
     resolved = models.BooleanField(_("resolved"), null=True, blank=True)
     answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # The order number or alarm id of the system the case came from (a 12345 order, a
+    # sensor alarm, an Open311 client's token): the same one is never taken in twice.
+    external_ref = models.CharField(_("external reference"), max_length=64, blank=True)
+    # A caller without an account (12345): their name, and their phone sealed like every
+    # phone (linli.core.crypto); the masked form is all that lists show.
+    contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
+    contact_phone_encrypted = models.TextField(blank=True, editable=False)
+    contact_phone_index = models.CharField(max_length=64, blank=True, editable=False)
+    contact_phone_masked = models.CharField(
+        _("contact phone"), max_length=20, blank=True, editable=False
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -348,8 +368,24 @@ class Case(models.Model):
                 condition=Q(lon__gte=-180, lon__lte=180, lat__gte=-90, lat__lte=90),
                 name="case_point_on_earth",
             ),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="case_merged_has_target",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="case_external_ref_once",
+            ),
         ]
-        indexes = [models.Index(fields=["lead_department", "status"])]
+        indexes = [
+            models.Index(fields=["lead_department", "status"]),
+            models.Index(fields=["grid", "status"]),
+            models.Index(fields=["reporter", "reported_at"]),
+            # The duplicate finder: open cases of a matter near in time.
+            models.Index(fields=["matter", "reported_at"]),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.matter_id}"
@@ -421,3 +457,261 @@ class CaseAssignment(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.department_id} {self.role}"
+
+
+# --- photos, support, extensions, supervision, the whistle, sensors -------------------------------
+
+
+class PhotoKind(models.TextChoices):
+    REPORT = "report", _("as reported")
+    REPLY = "reply", _("after handling")
+    CHECK = "check", _("on-site check")
+
+
+MAX_PHOTOS_PER_STEP = 6
+
+
+class CasePhoto(models.Model):
+    """A photo of a case, re-encoded without EXIF (linli.core.images): taken by the reporter,
+    by the department after handling, or at the on-site check. Served only through a scoped
+    view, never from a public URL."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="photos"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=PhotoKind.choices)
+    event = models.ForeignKey(
+        CaseEvent,
+        verbose_name=_("timeline entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="photos",
+    )
+    image = models.ImageField(upload_to="cases/%Y/%m/")
+    thumbnail = models.ImageField(upload_to="cases/%Y/%m/thumbs/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "created_at", "id"]
+        verbose_name = _("case photo")
+        verbose_name_plural = _("case photos")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PhotoKind.values), name="case_photo_kind_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.image.name
+
+
+class CaseSupport(models.Model):
+    """A resident who has the same problem says "me too" (+1) on an open case, or the
+    reporter of a duplicate merged into it; either way they hear the outcome."""
+
+    class Kind(models.TextChoices):
+        ME_TOO = "me_too", _("me too")
+        MERGED = "merged", _("merged duplicate")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="supports"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="case_supports",
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    from_case = models.ForeignKey(
+        Case,
+        verbose_name=_("merged case"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["case", "created_at"]
+        verbose_name = _("support")
+        verbose_name_plural = _("supports")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="case_support_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.user_id} {self.kind}"
+
+
+class Extension(models.Model):
+    """A lead department asks, before the deadline, for more time with a reason (延期申请);
+    the centre approves (the deadline moves) or refuses (standards §2.4)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="extensions"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"), max_length=EVENT_NOTE_MAX)
+    amount = models.PositiveIntegerField(_("extra time"))
+    unit = models.CharField(_("unit"), max_length=8, choices=LimitUnit.choices)
+    old_deadline = models.DateTimeField(_("deadline before"))
+    new_deadline = models.DateTimeField(_("deadline asked for"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("answer"), max_length=EVENT_NOTE_MAX, blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="extension_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=Q(new_deadline__gt=models.F("old_deadline")),
+                name="extension_moves_deadline_later",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=1), name="extension_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.case_id} +{self.amount} {self.unit} {self.status}"
+
+
+class CaseAlert(models.Model):
+    """A supervision step the SLA sweep took on a case for one deadline: the reminder
+    before it (催办), the notice once it has passed (督办) and the escalation to the leaders
+    after five working days overdue. Unique per (case, kind, deadline), so a second sweep
+    adds nothing and a new deadline (an extension, a reopen) starts afresh."""
+
+    class Kind(models.TextChoices):
+        REMIND = "remind", _("reminder before the deadline")
+        SUPERVISE = "supervise", _("overdue notice")
+        ESCALATE = "escalate", _("escalation")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="alerts"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    deadline = models.DateTimeField(_("deadline"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("supervision alert")
+        verbose_name_plural = _("supervision alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "deadline"], name="case_alert_once_per_deadline"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind}"
+
+
+class Whistle(models.Model):
+    """吹哨报到: the street summons several departments to a joint case; each one's
+    reporting in (报到) is timed."""
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="whistles"
+    )
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("what is needed"), max_length=EVENT_NOTE_MAX)
+    created_at = models.DateTimeField(_("blown"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("whistle")
+        verbose_name_plural = _("whistles")
+
+    def __str__(self):
+        return f"{self.case_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class WhistleCall(models.Model):
+    """One department summoned by a whistle, and when it reported in."""
+
+    whistle = models.ForeignKey(
+        Whistle, verbose_name=_("whistle"), on_delete=models.CASCADE, related_name="calls"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("reported in"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("note"), max_length=EVENT_NOTE_MAX, blank=True)
+
+    class Meta:
+        ordering = ["whistle", "department__code"]
+        verbose_name = _("summoned department")
+        verbose_name_plural = _("summoned departments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["whistle", "department"], name="whistle_call_department_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.whistle_id} {self.department_id}"
+
+    @property
+    def response_time(self):
+        if self.reported_at is None:
+            return None
+        return self.reported_at - self.whistle.created_at
+
+
+class SensorDevice(models.Model):
+    """A networked sensor (smoke detector, water-level gauge…) that files alarms through
+    the JSON endpoint with its own key. Only the SHA-256 of the key is stored."""
+
+    code = models.CharField(_("device code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    matter = models.ForeignKey(
+        Matter, verbose_name=_("matter"), on_delete=models.PROTECT, related_name="+"
+    )
+    lon = models.FloatField(_("longitude"))
+    lat = models.FloatField(_("latitude"))
+    address = models.CharField(_("address"), max_length=ADDRESS_MAX, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    last_seen_at = models.DateTimeField(_("last alarm"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("sensor device")
+        verbose_name_plural = _("sensor devices")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"

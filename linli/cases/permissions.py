@@ -21,6 +21,7 @@ CENTRE_ACTIONS = {
     "rate",
     "reopen",
     "archive",
+    "merge",
 }
 DEPARTMENT_ACTIONS = {"sign", "send_back", "start", "reply"}
 GRID_WORKER_ACTIONS = {"verify_pass", "verify_fail"}

@@ -23,6 +23,7 @@ class Status(models.TextChoices):
     RATED = "rated", _("rated")
     ARCHIVED = "archived", _("archived")
     PARKED = "parked", _("parked")
+    MERGED = "merged", _("merged into another case")
 
 
 class Action(models.TextChoices):
@@ -40,6 +41,7 @@ class Action(models.TextChoices):
     ARCHIVE = "archive", _("archive")
     PARK = "park", _("park")
     RESUME = "resume", _("resume")
+    MERGE = "merge", _("merge into another case")
 
 
 S, A = Status, Action
@@ -69,6 +71,10 @@ _MOVES = {
     (S.SIGNED, A.PARK): S.PARKED,
     (S.HANDLING, A.PARK): S.PARKED,
     (S.PARKED, A.RESUME): S.ACCEPTED,
+    # A duplicate of an open case is merged into it before anyone works on it; its
+    # reporter then follows the case it was merged into and hears its outcome.
+    (S.REPORTED, A.MERGE): S.MERGED,
+    (S.ACCEPTED, A.MERGE): S.MERGED,
 }
 # Plain strings, so that a status read from the database looks up the same key.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -87,8 +93,31 @@ OPEN_STATUSES = frozenset(
     s.value
     for s in (S.REPORTED, S.ACCEPTED, S.DISPATCHED, S.SIGNED, S.HANDLING, S.REPLIED, S.PARKED)
 )
+# States in which a department is working against a deadline (the SLA sweep's scope).
+RUNNING_STATUSES = frozenset(s.value for s in (S.DISPATCHED, S.SIGNED, S.HANDLING))
 # States a case reaches only through a passed on-site check.
 CLOSED_STATUSES = frozenset(s.value for s in (S.CLOSED, S.RATED, S.ARCHIVED))
+
+
+# Timeline entries that record something about a case without moving it: "me too" support,
+# extensions, supervision by the centre and by the SLA sweep, the whistle and the departments
+# reporting in, photos added. Their from and to are the case's current status.
+class Note(models.TextChoices):
+    MERGED_IN = "merged_in", _("duplicate merged in")
+    EXTENSION_REQUEST = "extension_request", _("extension requested")
+    EXTENSION_APPROVE = "extension_approve", _("extension approved")
+    EXTENSION_REFUSE = "extension_refuse", _("extension refused")
+    URGE = "urge", _("urged (催办)")
+    REMIND = "remind", _("deadline reminder")
+    SUPERVISE = "supervise", _("overdue notice (督办)")
+    ESCALATE = "escalate", _("escalated to the leaders")
+    WHISTLE = "whistle", _("whistle blown (吹哨)")
+    REPORT_IN = "report_in", _("department reported in (报到)")
+    COMMENT = "comment", _("note")
+
+
+# Which of these the reporter sees on the public timeline.
+PUBLIC_NOTES = frozenset({Note.MERGED_IN.value, Note.EXTENSION_APPROVE.value})
 
 
 def allowed_actions(status: str) -> list[str]:

@@ -8,6 +8,8 @@ ALL = STAFF | {"resident"}
 
 NAV = [
     (_("Home"), "home", ALL),
+    # Shows the unread count (linli.notifications.context_processors).
+    (_("Notifications"), "notifications:list", ALL),
     (_("Map"), "areas:map", ALL),
     (_("Areas"), "areas:list", STAFF),
     (_("My household"), "people:mine", {"resident"}),

@@ -25,12 +25,14 @@ from linli.cases.case_services import (
     case_send_back,
     case_sign,
     case_start,
+    case_merge,
     case_verify,
 )
 from linli.cases.models import Case, CaseAssignment, CaseEvent, Matter
 from linli.cases.workflow import TRANSITIONS, Action, Status, allowed_actions
 from linli.core.errors import DomainError
 from linli.core.models import AppendOnlyError
+from linli.core.testing import photo_upload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IN_G11 = (118.605, 37.405)
@@ -67,6 +69,7 @@ def actors(personas):
         "resume": centre,
         "reopen": centre,
         "archive": centre,
+        "merge": centre,
         "sign": department,
         "send_back": department,
         "start": department,
@@ -87,14 +90,31 @@ CALLS = {
     ),
     "start": lambda c, a: case_start(case=c, actor=a),
     "reply": lambda c, a: case_reply(case=c, actor=a, note="Cleared."),
-    "verify_pass": lambda c, a: case_verify(case=c, actor=a, passed=True, note="Clean now."),
+    "verify_pass": lambda c, a: case_verify(
+        case=c, actor=a, passed=True, note="Clean now.", photos=[photo_upload()]
+    ),
     "verify_fail": lambda c, a: case_verify(case=c, actor=a, passed=False, note="Still there."),
     "rate": lambda c, a: case_rate(case=c, actor=a, resolved=True, satisfaction="satisfied"),
     "reopen": lambda c, a: case_reopen(case=c, actor=a, note="Reporter not satisfied."),
     "archive": lambda c, a: case_archive(case=c, actor=a),
     "park": lambda c, a: case_park(case=c, actor=a, note="Needs next year's budget."),
     "resume": lambda c, a: case_resume(case=c, actor=a),
+    "merge": lambda c, a: case_merge(case=c, actor=a, into=open_twin(c)),
 }
+
+
+def open_twin(case: Case) -> Case:
+    """An accepted case like `case`, for a duplicate to be merged into."""
+    return Case.objects.create(
+        number=uuid.uuid4().hex,
+        source=case.source,
+        matter=case.matter,
+        description=case.description,
+        lon=case.lon,
+        lat=case.lat,
+        grid=case.grid,
+        status="accepted",
+    )
 
 
 def case_in(status: str, *, matter, street, reporter) -> Case:
@@ -118,6 +138,20 @@ def case_in(status: str, *, matter, street, reporter) -> Case:
         archived_at=T0 if status == "archived" else None,
         satisfaction="unsatisfied" if rated else None,
         resolved=False if rated else None,
+        merged_into=open_twin_of(matter, street) if status == "merged" else None,
+    )
+
+
+def open_twin_of(matter, street) -> Case:
+    return Case.objects.create(
+        number=uuid.uuid4().hex,
+        source="resident",
+        matter=matter,
+        description="垃圾堆在路边",
+        lon=IN_G11[0],
+        lat=IN_G11[1],
+        grid=street["g11"],
+        status="accepted",
     )
 
 
@@ -139,7 +173,7 @@ def test_the_table_covers_only_known_states_and_actions():
         assert status in Status.values
         assert action in Action.values
         assert to in Status.values
-    assert allowed_actions("reported") == ["accept", "reject"]
+    assert allowed_actions("reported") == ["accept", "reject", "merge"]
     assert allowed_actions("handling") == ["reply", "park"]
     assert allowed_actions("archived") == []
     assert set(CALLS) == set(Action.values)
@@ -198,7 +232,14 @@ def test_a_case_goes_from_report_to_archive_with_one_rework(matter, personas):
     case = case_reply(case=case, actor=department, note="已清理。", at=next(step))
     case = case_verify(case=case, actor=worker, passed=False, note="还有残留。", at=next(step))
     case = case_reply(case=case, actor=department, note="已彻底清理。", at=next(step))
-    case = case_verify(case=case, actor=worker, passed=True, note="干净了。", at=next(step))
+    case = case_verify(
+        case=case,
+        actor=worker,
+        passed=True,
+        note="干净了。",
+        photos=[photo_upload()],
+        at=next(step),
+    )
     case = case_rate(case=case, actor=resident, resolved=True, satisfaction="satisfied")
     case = case_archive(case=case, actor=centre)
 
@@ -240,7 +281,9 @@ def test_an_unsatisfied_rating_reopens_the_case_with_a_new_deadline(matter, pers
     case_sign(case=case, actor=department, at=T0)
     case_start(case=case, actor=department, at=T0)
     case_reply(case=case, actor=department, note="已清理。", at=T0)
-    case_verify(case=case, actor=worker, passed=True, note="干净了。", at=T0)
+    case_verify(
+        case=case, actor=worker, passed=True, note="干净了。", photos=[photo_upload()], at=T0
+    )
     case = case_rate(case=case, actor=resident, resolved=False, satisfaction="unsatisfied")
     assert case.status == "rated"
 
@@ -487,7 +530,7 @@ def test_the_handler_who_replied_cannot_rate_even_as_the_reporter(matter, person
     case_sign(case=case, actor=department)
     case_start(case=case, actor=department)
     case_reply(case=case, actor=department, note="已清理。")
-    case_verify(case=case, actor=centre, passed=True, note="干净了。")
+    case_verify(case=case, actor=centre, passed=True, note="干净了。", photos=[photo_upload()])
 
     with pytest.raises(DomainError) as refused:
         case_rate(case=case, actor=department, resolved=True, satisfaction="satisfied")

@@ -124,6 +124,7 @@ PAGES = {
     "people:access_log": (lambda s: [], {"admin"}),
     "people:import": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
     "people:export": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
+    "notifications:list": (lambda s: [], EVERYONE),
 }
 # Pages anyone may open without signing in.
 PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
@@ -144,6 +145,8 @@ NOT_PAGES = {
     "people:resident_move_out": "POST only (the form on people:resident)",
     "people:resident_tag": "POST only (the forms on people:resident)",
     "people:template": "xlsx download, not a page (test_excel)",
+    "notifications:read": "POST only (the forms on notifications:list; test_views)",
+    "notifications:read_all": "POST only (the form on notifications:list; test_views)",
 }
 SKIPPED_NAMESPACES = ("admin", "api")
 
