@@ -368,12 +368,15 @@ def case_report(
     external_ref: str = "",
     contact_name: str = "",
     contact_phone: str = "",
+    entered_by=None,
     at: datetime | None = None,
 ) -> Case:
     """Take a report from any source into the queue: the point is placed in its grid,
     photos are checked and stored, and the case starts as reported, with a public
     "report" event. `external_ref` (a 12345 order number, a sensor alarm id) is taken in
-    once per source."""
+    once per source. `entered_by` is who typed it in for someone without an account (a
+    dispatcher taking a 12345 call): the timeline names them, the reporter stays empty and
+    the caller hears the news by SMS."""
     now = at or timezone.now()
     fields: dict[str, list[str]] = {}
     if not matter.is_active:
@@ -445,7 +448,7 @@ def case_report(
     case.save(update_fields=["number"])
     event = CaseEvent.objects.create(
         case=case,
-        actor=reporter,
+        actor=entered_by or reporter,
         action="report",
         from_status="",
         to_status=Status.REPORTED,
@@ -841,6 +844,21 @@ def extension_request(
     return extension
 
 
+def _extension_current(case: Case, extension: Extension) -> bool:
+    """Whether a request still fits the case: worked on against the deadline it extends,
+    in the same round. A send-back (or park, or reopen) and a new dispatch may land on the
+    same deadline, even with another department, so the round is told by the timeline."""
+    if case.status not in RUNNING_STATUSES or case.deadline != extension.old_deadline:
+        return False
+    asked = (
+        case.events.filter(action=Note.EXTENSION_REQUEST, data__extension=extension.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    restarted = case.events.filter(action__in=[Action.DISPATCH, Action.REOPEN], pk__gt=asked or 0)
+    return asked is not None and not restarted.exists()
+
+
 @transaction.atomic
 def extension_decide(
     *, extension: Extension, actor, approve: bool, note: str = "", at: datetime | None = None
@@ -860,7 +878,7 @@ def extension_decide(
     if not isinstance(approve, bool):
         raise _field_error("approve", _("Say whether the extension is approved."))
     note = _note(note, required=not approve)
-    if approve and (case.status not in RUNNING_STATUSES or case.deadline != extension.old_deadline):
+    if approve and not _extension_current(case, extension):
         raise DomainError(
             "invalid", _("The case has moved on since the request; it can only be refused.")
         )
@@ -940,7 +958,10 @@ def sla_sweep(*, at: datetime | None = None) -> dict[str, int]:
         without("supervise").filter(deadline__lte=now).values_list("pk", "deadline")
     ):
         taken["supervise"] += _alert(case_id, "supervise", deadline, now, {})
-    late = without("escalate").filter(deadline__lte=now - timedelta(days=ESCALATE_WORKING_DAYS))
+    # Working days are counted by date: the fifth can begin four days and some hours after
+    # the deadline (a Sunday make-up day due at 17:30, then Monday to Friday), so the
+    # calendar bound keeps one day less.
+    late = without("escalate").filter(deadline__lt=now - timedelta(days=ESCALATE_WORKING_DAYS - 1))
     for case_id, deadline in late.values_list("pk", "deadline").iterator():
         overdue = workcal.working_days_between(deadline, now)
         if overdue >= ESCALATE_WORKING_DAYS:
