@@ -406,7 +406,7 @@ class CaseEvent(AppendOnlyModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=16)
+    action = models.CharField(_("action"), max_length=24)
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16)
     note = models.TextField(_("note"), max_length=EVENT_NOTE_MAX, blank=True)

@@ -587,3 +587,11 @@ def test_a_case_number_is_unique(matter, street, personas):
     again = case_in("reported", matter=matter, street=street, reporter=personas["resident"])
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.filter(pk=again.pk).update(number=case.number)
+
+
+def test_every_timeline_action_fits_its_column():
+    """PostgreSQL enforces the length that SQLite ignores."""
+    from linli.cases.workflow import Note
+
+    limit = CaseEvent._meta.get_field("action").max_length
+    assert max(len(v) for v in [*Action.values, *Note.values, "report"]) <= limit
