@@ -6,6 +6,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from linli.accounts.api import router as accounts_router
 from linli.areas.api import router as areas_router
+from linli.cases.api import router as cases_router
+from linli.cases.api_sensors import DeviceKeyRefused
+from linli.cases.api_sensors import router as sensors_router
 from linli.core.errors import DomainError
 from linli.notifications.api import router as notifications_router
 from linli.people.api import router as people_router
@@ -23,6 +26,9 @@ HTTP_CODES = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
 # A service that refuses for the actor's role or scope says "forbidden"; every other
 # domain code is a 400 for input the caller can fix.
 DOMAIN_STATUS = {"forbidden": 403, "rate_limited": 429}
+# A move the case's present state does not allow (accepting twice, replying to a case not
+# being handled) conflicts with the resource, not with the input.
+DOMAIN_STATUS |= {"invalid_transition": 409, "send_back_limit": 409}
 
 
 def _error(request, status: int, code: str, message: str, fields: dict | None = None):
@@ -54,6 +60,11 @@ def on_auth_error(request, exc):
     return _error(request, 401, "unauthenticated", _("A valid bearer token is required."))
 
 
+@api.exception_handler(DeviceKeyRefused)
+def on_device_key_refused(request, exc: DeviceKeyRefused):
+    return _error(request, 401, "unauthenticated", str(exc))
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     code = HTTP_CODES.get(exc.status_code, "http_error")
@@ -64,3 +75,5 @@ api.add_router("", accounts_router)
 api.add_router("/areas", areas_router)
 api.add_router("", people_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("", cases_router)
+api.add_router("/sensors", sensors_router)
