@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench import common
 
-BENCHES = ["locate", "login", "demo", "import", "register", "photos"]
+BENCHES = ["locate", "login", "demo", "import", "register", "photos", "intake"]
 
 
 def with_demo_database(fn) -> None:

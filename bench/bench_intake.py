@@ -95,6 +95,9 @@ def _hammer(port: int, path: str, body: bytes, content_type: str, token: str, to
 def _run(vendor: str, env: dict) -> None:
     from bench.bench_photos import _phone_photo
 
+    # Static files are not part of the bench; an empty directory keeps whitenoise quiet.
+    (Path(env["LINLI_VAR_DIR"]) / "static").mkdir(exist_ok=True)
+
     setup = subprocess.run(
         [sys.executable, "-m", "bench.server.setup"],
         cwd=ROOT,
