@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Case as CaseWhen
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from linli.accounts.scopes import area_q
@@ -229,7 +229,8 @@ def whistle_call_for(viewer, pk) -> WhistleCall | None:
 # --- lists -------------------------------------------------------------------------------------
 
 SORTS = {
-    "deadline": ("deadline", "reported_at", "id"),
+    # Cases without a deadline (not yet dispatched) last, on every database.
+    "deadline": (F("deadline").asc(nulls_last=True), "reported_at", "id"),
     "-reported": ("-reported_at", "-id"),
     "reported": ("reported_at", "id"),
 }

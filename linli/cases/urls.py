@@ -2,11 +2,32 @@
 
 from django.urls import path  # noqa: F401 - used by the blocks below
 
+from linli.cases.views import case, imports, lists, report
+
 app_name = "cases"
 
 urlpatterns = [
     # report.py
+    path("report/", report.report, name="report"),
+    path("report/duplicates/", report.duplicates, name="duplicates"),
+    path("mine/", report.mine, name="mine"),
+    path("<int:pk>/me-too/", report.me_too, name="me_too"),
+    path("matters/search/", report.matter_search, name="matter_search"),
+    path("matters/<str:code>/questions/", report.matter_questions, name="matter_questions"),
     # case.py
+    path("<int:pk>/", case.case_page, name="case"),
+    path("<int:pk>/act/<str:action>/", case.case_act, name="act"),
+    path("extensions/<int:pk>/decide/", case.extension_decide, name="extension_decide"),
+    path("whistle-calls/<int:pk>/report-in/", case.report_in, name="report_in"),
+    path("photos/<int:pk>/<str:kind>/", case.photo, name="photo"),
     # lists.py
+    path("", lists.case_list, name="list"),
+    path("queue/", lists.queue, name="queue"),
+    path("queue/bulk/", lists.bulk, name="bulk"),
+    path("inbox/", lists.inbox, name="inbox"),
+    path("verify/", lists.verify, name="verify"),
+    path("extensions/", lists.extensions, name="extensions"),
     # imports.py
+    path("import/", imports.hotline_import, name="import"),
+    path("import/template.xlsx", imports.hotline_template, name="import_template"),
 ]

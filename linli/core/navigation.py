@@ -11,7 +11,13 @@ NAV = [
     # Shows the unread count (linli.notifications.context_processors).
     (_("Notifications"), "notifications:list", ALL),
     (_("Map"), "areas:map", ALL),
+    (_("Report a problem"), "cases:report", {"resident", "grid_worker", "dispatcher"}),
+    (_("My reports"), "cases:mine", {"resident"}),
     (_("Areas"), "areas:list", STAFF),
+    (_("Cases"), "cases:list", STAFF),
+    (_("Queue"), "cases:queue", {"dispatcher", "admin"}),
+    (_("Inbox"), "cases:inbox", {"handler"}),
+    (_("To check"), "cases:verify", {"grid_worker", "dispatcher", "admin"}),
     (_("My household"), "people:mine", {"resident"}),
     (_("Register"), "people:home", {"grid_worker", "dispatcher", "admin"}),
     # Leaders see counts, not people; the others reach the counts from the register.
@@ -19,6 +25,7 @@ NAV = [
     (_("Access log"), "people:access_log", {"admin"}),
     (_("Visits"), "people:overdue", {"grid_worker", "dispatcher", "admin"}),
     (_("Import grids"), "areas:import", {"admin"}),
+    (_("Import 12345"), "cases:import", {"dispatcher", "admin"}),
     (_("Administration"), "admin:index", {"admin"}),
 ]
 

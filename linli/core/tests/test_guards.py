@@ -50,6 +50,19 @@ def _g11_visit(s):
     )
 
 
+def _g11_case(s):
+    """A reported case in grid g11, for the case page: staff of the grid see it whole, any
+    resident its public side, the handler (not dispatched to) and other grids nothing."""
+    from linli.cases.models import Case, Matter, MatterClass
+
+    group = MatterClass.objects.create(code="06", name="市容环境类", kind="event")
+    matter = Matter.objects.create(code="06010", name="暴露垃圾", matter_class=group)
+    return Case.objects.create(
+        number="GUARD-CASE", source="resident", matter=matter, description="路边有垃圾",
+        lon=118.605, lat=37.405, grid=s["g11"],
+    )  # fmt: skip
+
+
 # url name → (arguments from the `street` fixture, personas that may open it). Personas
 # not listed must be refused (403/404); anonymous visitors are sent to the login page.
 PAGES = {
@@ -125,6 +138,18 @@ PAGES = {
     "people:import": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
     "people:export": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
     "notifications:list": (lambda s: [], EVERYONE),
+    "cases:import": (lambda s: [], {"dispatcher", "admin"}),
+    "cases:report": (lambda s: [], {"resident", "grid_worker", "other_grid_worker", "dispatcher"}),
+    "cases:mine": (lambda s: [], {"resident"}),
+    "cases:list": (lambda s: [], STAFF),
+    "cases:case": (
+        lambda s: [_g11_case(s).pk],
+        {"resident", "grid_worker", "dispatcher", "leader", "admin"},
+    ),
+    "cases:queue": (lambda s: [], {"dispatcher", "admin"}),
+    "cases:inbox": (lambda s: [], {"handler"}),
+    "cases:verify": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
+    "cases:extensions": (lambda s: [], {"dispatcher", "admin"}),
 }
 # Pages anyone may open without signing in.
 PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
@@ -145,8 +170,18 @@ NOT_PAGES = {
     "people:resident_move_out": "POST only (the form on people:resident)",
     "people:resident_tag": "POST only (the forms on people:resident)",
     "people:template": "xlsx download, not a page (test_excel)",
+    "cases:import_template": "xlsx download, not a page (test_intake_hotline)",
     "notifications:read": "POST only (the forms on notifications:list; test_views)",
     "notifications:read_all": "POST only (the form on notifications:list; test_views)",
+    "cases:me_too": "POST only (the buttons of cases:duplicates; test_views_report)",
+    "cases:matter_search": "htmx partial of cases:report (test_views_report)",
+    "cases:matter_questions": "htmx partial of cases:report (test_views_report)",
+    "cases:duplicates": "htmx partial of cases:report (test_views_report)",
+    "cases:bulk": "POST only (the bulk form on cases:queue; test_views_lists)",
+    "cases:act": "POST only (the action forms on cases:case; test_views_case)",
+    "cases:extension_decide": "POST only (the form on cases:case; test_views_case)",
+    "cases:report_in": "POST only (the form on cases:case; test_views_case)",
+    "cases:photo": "image file behind a scope check (test_views_case)",
 }
 SKIPPED_NAMESPACES = ("admin", "api")
 
