@@ -1,14 +1,20 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from linli.cases.intake import sensors
 from linli.cases.models import (
     Matter,
     MatterClass,
     MatterLimit,
     MatterQuestion,
     MatterQuestionOption,
+    SensorDevice,
 )
+from linli.core.errors import DomainError
+from linli.core.forms import form_errors_add
 
 
 @admin.register(MatterClass)
@@ -98,3 +104,78 @@ class MatterQuestionAdmin(admin.ModelAdmin):
     search_fields = ["^matter__code", "matter__name", "prompt", "code"]
     autocomplete_fields = ["matter"]
     inlines = [MatterQuestionOptionInline]
+
+
+class SensorDeviceForm(forms.ModelForm):
+    class Meta:
+        model = SensorDevice
+        fields = ["code", "name", "matter", "lon", "lat", "address", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            sensors.sensor_device_check(
+                code=data.get("code", self.instance.code),
+                name=data.get("name", ""),
+                matter=data.get("matter"),
+                lon=data.get("lon"),
+                lat=data.get("lat"),
+                address=data.get("address", ""),
+                device=self.instance if self.instance.pk else None,
+            )
+        except DomainError as error:
+            form_errors_add(self, error)
+        return data
+
+
+@admin.register(SensorDevice)
+class SensorDeviceAdmin(admin.ModelAdmin):
+    """Networked sensors that file alarms (linli.cases.intake.sensors). A new device's key
+    is shown once, in the message after saving; only its SHA-256 is stored, so a lost key
+    means a new device entry (`manage.py sensor_device` does the same from a shell)."""
+
+    form = SensorDeviceForm
+    list_display = [
+        "code",
+        "name",
+        "matter",
+        "address",
+        "key_prefix",
+        "is_active",
+        "last_seen_at",
+    ]
+    list_filter = ["is_active", "matter"]
+    list_select_related = ["matter"]
+    search_fields = ["^code", "name", "address"]
+    autocomplete_fields = ["matter"]
+    readonly_fields = ["key_prefix", "last_seen_at", "created_at"]
+    actions = ["deactivate"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Cases keep the code in their external_ref: it never changes once saved.
+        return [*self.readonly_fields, "code"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        raw = sensors.sensor_device_key_set(obj)
+        super().save_model(request, obj, form, change)
+        messages.warning(
+            request,
+            gettext(
+                "The key of device %(code)s is %(key)s — copy it into the device now; it "
+                "is shown only this once."
+            )
+            % {"code": obj.code, "key": raw},
+        )
+
+    @admin.action(description=_("Deactivate the selected devices (their alarms are refused)"))
+    def deactivate(self, request, queryset):
+        for device in queryset:
+            sensors.sensor_device_revoke(device=device)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -71,6 +71,8 @@ MAX_SEND_BACKS = 3
 SEND_BACK_REASONS = ("not_ours", "wrong_area", "unclear", "duplicate")
 STRING_ANSWER_MAX = 200
 CONTACT_NAME_MAX = 50
+# Entrances that cannot ask the reporter the matter's questions.
+UNASKED_SOURCES = frozenset({Source.HOTLINE, Source.SENSOR, Source.IMPORT})
 EXTERNAL_REF_MAX = 64
 # The longest extension one request may ask for.
 MAX_EXTENSION = {LimitUnit.HOURS: 40, LimitUnit.DAYS: 30}
@@ -238,9 +240,12 @@ def _coordinate(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def answers_clean(matter: Matter, answers: dict | None) -> tuple[dict, dict[str, list[str]]]:
+def answers_clean(
+    matter: Matter, answers: dict | None, *, require: bool = True
+) -> tuple[dict, dict[str, list[str]]]:
     """The reporter's answers to the matter's questions, normalised, and the problems
-    found, keyed "answers.<question code>"."""
+    found, keyed "answers.<question code>". With `require` off, unanswered required
+    questions are let through (an entrance that cannot ask them)."""
     answers = dict(answers or {})
     clean: dict = {}
     problems: dict[str, list[str]] = {}
@@ -250,7 +255,7 @@ def answers_clean(matter: Matter, answers: dict | None) -> tuple[dict, dict[str,
     for code, question in questions.items():
         value = answers.get(code)
         if value is None or value == "" or value == []:
-            if question.required:
+            if question.required and require:
                 problems[f"answers.{code}"] = [_("Please answer this question.")]
             continue
         try:
@@ -408,7 +413,10 @@ def case_report(
         phone = _contact_phone(contact_phone)
         if phone is None:
             fields["contact_phone"] = [_("Not a valid mainland phone number.")]
-    clean, problems = answers_clean(matter, answers)
+    # A 12345 order, a sensor alarm or an imported record carries no answers: its matter's
+    # questions cannot have been asked, so they are not required (answers given are still
+    # checked).
+    clean, problems = answers_clean(matter, answers, require=source not in UNASKED_SOURCES)
     fields |= problems
     try:
         cleaned = _photos_clean(photos)
