@@ -1,9 +1,12 @@
 import logging
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from linli.accounts.services import user_set_phone
 from linli.accounts.sms import SmsBackend
@@ -176,6 +179,12 @@ def test_a_failing_mail_server_is_logged_and_the_caller_goes_on(
 # --- SMS -----------------------------------------------------------------------------------
 
 
+def sms_text(title: str, body: str) -> str:
+    """A text as sent: title and body joined the way the site's language joins them."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("%(title)s: %(body)s") % {"title": title, "body": body}
+
+
 def test_sms_goes_after_the_commit_to_users_phones_and_the_extra_numbers(
     people, sms_outbox, django_capture_on_commit_callbacks
 ):
@@ -190,7 +199,7 @@ def test_sms_goes_after_the_commit_to_users_phones_and_the_extra_numbers(
     assert sms_outbox == []
     for callback in callbacks:
         callback()
-    text = "Alarm C-2026-0001: Go to 城管."
+    text = sms_text("Alarm C-2026-0001", "Go to 城管.")
     assert sorted(sms_outbox) == [("+8613812345678", text), ("+8613987654321", text)]
 
 
@@ -204,7 +213,8 @@ def test_sms_only_when_the_kind_or_the_caller_asks(
     assert sms_outbox == []
     with django_capture_on_commit_callbacks(execute=True):
         notify([], kind="test_greeting", params=PARAMS, sms=True, sms_phones=["13987654321"])
-    assert sms_outbox == [("+8613987654321", "Hello 王芳: Case C-2026-0001 moved to 城管.")]
+    text = sms_text("Hello 王芳", "Case C-2026-0001 moved to 城管.")
+    assert sms_outbox == [("+8613987654321", text)]
 
 
 def test_a_number_that_takes_no_text_is_skipped_and_logged(
