@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.crypto import decrypt
-from linli.notifications.registry import register_kind
+from linli.notifications.registry import get_kind, register_kind
 from linli.notifications.services import notify
 
 # (kind, title, body, email, sms). Titles and bodies are filled from the params below.
@@ -200,11 +200,22 @@ def _followers(case):
 
 
 def _contact_phones(case) -> list[str]:
-    from linli.cases.models import CONTACT_PHONE_CONTEXT
+    """The numbers of the callers without an account: this case's, and those of the
+    duplicates merged into it (at any depth), who hear its outcome too."""
+    from linli.cases.models import CONTACT_PHONE_CONTEXT, Case
 
-    if not case.contact_phone_encrypted:
-        return []
-    return [decrypt(case.contact_phone_encrypted, context=CONTACT_PHONE_CONTEXT)]
+    sealed = [case.contact_phone_encrypted] if case.contact_phone_encrypted else []
+    seen, layer = {case.pk}, [case.pk]
+    while layer:
+        merged = list(
+            Case.objects.filter(merged_into__in=layer)
+            .exclude(pk__in=seen)
+            .values_list("pk", "contact_phone_encrypted")
+        )
+        layer = [pk for pk, _phone in merged]
+        seen.update(layer)
+        sealed += [phone for _pk, phone in merged if phone]
+    return [decrypt(token, context=CONTACT_PHONE_CONTEXT) for token in sealed]
 
 
 def _deadline(case) -> str:
@@ -238,6 +249,10 @@ def case_event_notify(case, event) -> None:
             object_ref=ref,
             sms_phones=phones,
         )
+        if phones and not get_kind(kind).sms:
+            # A caller without an account has no in-app list and no email: for the news
+            # that users read there (parked, merged, more time), a text is all they get.
+            notify([], kind=kind, params=params | extra, link=link, sms=True, sms_phones=phones)
 
     match action:
         case "accept":
@@ -247,9 +262,14 @@ def case_event_notify(case, event) -> None:
         case "verify_pass":
             tell(_followers(case), "case_closed", texts_caller=True)
         case "park":
-            tell(_followers(case), "case_parked")
+            tell(_followers(case), "case_parked", texts_caller=True)
         case "merge":
-            tell(_followers(case), "case_merged", into=event.data.get("into", ""))
+            tell(
+                _followers(case),
+                "case_merged",
+                texts_caller=True,
+                into=event.data.get("into", ""),
+            )
         case "extension_approve":
             tell(_followers(case), "case_extended", texts_caller=True)
             tell(_lead(case), "case_extension_answered", answer=str(_("Approved.")))
