@@ -4,6 +4,7 @@ import pytest
 from django.utils import translation
 
 from linli.accounts.models import Department
+from linli.cases.models import Matter
 from linli.cases.services import catalogue_load, catalogue_read
 from linli.demo.services import DEPARTMENTS
 
@@ -38,3 +39,13 @@ def departments(street):
 def catalogue(departments):
     catalogue_load()
     return departments
+
+
+@pytest.fixture
+def matter(catalogue, street):
+    """暴露垃圾 (06010): 4 working hours at normal urgency, a check photo needed to close,
+    led by the shared street's 城管 (CG), whose handler is the `handler` persona."""
+    matter = Matter.objects.get(code="06010")
+    matter.lead_department = street["dept"]
+    matter.save()
+    return matter

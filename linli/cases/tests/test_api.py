@@ -39,15 +39,6 @@ NAMES = {
 
 
 @pytest.fixture
-def matter(catalogue, street):
-    """暴露垃圾: needs a check photo to close; led by 城管 (CG), the shared street's."""
-    matter = Matter.objects.get(code="06010")
-    matter.lead_department = street["dept"]
-    matter.save()
-    return matter
-
-
-@pytest.fixture
 def people(personas, community_worker, catalogue):
     """The personas with display names that must never reach a resident's screen, another
     resident, and a handler of 环卫 (HW), a department the cases are not dispatched to."""

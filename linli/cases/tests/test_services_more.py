@@ -143,11 +143,8 @@ def sms(settings):
 
 
 @pytest.fixture
-def garbage(catalogue, street):
-    """暴露垃圾: 4 working hours, a check photo to close; led by 城管 (the handler's)."""
-    matter = Matter.objects.get(code="06010")
-    matter.lead_department = street["dept"]
-    matter.save()
+def garbage(matter):
+    """暴露垃圾 (conftest's `matter`): 4 working hours, a check photo to close."""
     return matter
 
 

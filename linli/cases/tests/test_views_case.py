@@ -15,7 +15,7 @@ from django.utils import timezone
 from linli.accounts.models import User
 from linli.cases import case_services
 from linli.cases.forms_case import SEND_BACK_LABELS
-from linli.cases.models import Case, CaseEvent, CasePhoto, Extension, Matter, WhistleCall
+from linli.cases.models import Case, CaseEvent, CasePhoto, Extension, WhistleCall
 from linli.cases.views.case import ACTS
 from linli.cases.workflow import Action
 from linli.core.testing import photo_upload
@@ -43,15 +43,6 @@ def people(personas):
         personas[key].name = name
         personas[key].save(update_fields=["name"])
     return personas
-
-
-@pytest.fixture
-def matter(catalogue, street):
-    """暴露垃圾 (needs a check photo to close), led by the street's 城管 (CG)."""
-    matter = Matter.objects.get(code="06010")
-    matter.lead_department = street["dept"]
-    matter.save()
-    return matter
 
 
 @pytest.fixture

@@ -29,15 +29,6 @@ def english_pages(client):
 
 
 @pytest.fixture
-def matter(catalogue, street):
-    """暴露垃圾, led by the shared street's 城管 (CG)."""
-    matter = Matter.objects.get(code="06010")
-    matter.lead_department = street["dept"]
-    matter.save()
-    return matter
-
-
-@pytest.fixture
 def orphan_matter(catalogue):
     """A matter outside class 06, with handling limits but no default lead department."""
     matter = Matter.objects.exclude(code__startswith="06").filter(limits__isnull=False).first()

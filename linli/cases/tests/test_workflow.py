@@ -15,6 +15,7 @@ from linli.cases.case_services import (
     case_accept,
     case_archive,
     case_dispatch,
+    case_merge,
     case_park,
     case_rate,
     case_reject,
@@ -25,7 +26,6 @@ from linli.cases.case_services import (
     case_send_back,
     case_sign,
     case_start,
-    case_merge,
     case_verify,
 )
 from linli.cases.models import Case, CaseAssignment, CaseEvent, Matter
@@ -37,15 +37,6 @@ from linli.core.testing import photo_upload
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 IN_G11 = (118.605, 37.405)
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=SHANGHAI)  # a Monday
-
-
-@pytest.fixture
-def matter(catalogue, street):
-    """暴露垃圾: 4 working hours at normal urgency, led by 城管 (the shared street's CG)."""
-    matter = Matter.objects.get(code="06010")
-    matter.lead_department = street["dept"]
-    matter.save()
-    return matter
 
 
 @pytest.fixture
