@@ -251,25 +251,6 @@ def _action_label(action: str) -> str:
     return action
 
 
-def _by(event, case: Case) -> str:
-    """Who took a step as residents may read it: a department or a role, never a name
-    (the same words as the case page)."""
-    actor = event.actor
-    if actor is None:
-        if event.action == "report":
-            return str(Source(case.source).label)
-        return _("the system")
-    if actor.role == "handler":
-        return actor.department.name if actor.department_id else _("the department")
-    if actor.role == "grid_worker":
-        return _("grid worker")
-    if actor.role in ("dispatcher", "admin", "leader"):
-        return _("dispatch centre")
-    if actor.pk == case.reporter_id:
-        return _("the reporter")
-    return _("a resident")
-
-
 def _event(event, case: Case, level: str) -> dict:
     staff = level == STAFF
     actor = event.actor
@@ -281,7 +262,7 @@ def _event(event, case: Case, level: str) -> dict:
         "to_status": event.to_status,
         "note": event.note,
         "at": event.created_at,
-        "by": _by(event, case),
+        "by": selectors.event_public_actor(event, case),
         "actor": {
             "name": _display_name(actor),
             "role": actor.role,

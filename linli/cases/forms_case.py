@@ -14,6 +14,7 @@ from linli.cases.models import (
     Satisfaction,
     Urgency,
 )
+from linli.core.forms import PhotosField
 
 # Readable labels of the send-back reason codes (case_services.SEND_BACK_REASONS).
 SEND_BACK_LABELS = {
@@ -29,32 +30,12 @@ def _yes(value: str) -> bool:
     return value == "yes"
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several photos from one input (the Django 5.2 documentation's pattern); the content
-    of each is checked by linli.core.images in the service."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault(
-            "widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"})
-        )
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("Photos"))
-        kwargs.setdefault("help_text", _("Up to %(n)d photos.") % {"n": MAX_PHOTOS_PER_STEP})
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            photos = [single(d, initial) for d in data if d]
-        else:
-            photos = [single(data, initial)] if data else []
-        if len(photos) > MAX_PHOTOS_PER_STEP:
-            raise forms.ValidationError(_("At most %(n)d photos.") % {"n": MAX_PHOTOS_PER_STEP})
-        return photos
+def photos_field(label) -> PhotosField:
+    return PhotosField(
+        label=label,
+        most=MAX_PHOTOS_PER_STEP,
+        help_text=_("Up to %(n)d photos.") % {"n": MAX_PHOTOS_PER_STEP},
+    )
 
 
 def _note_field(label=None, *, required: bool = False) -> forms.CharField:
@@ -139,12 +120,12 @@ class SendBackForm(ActionForm):
 
 class ReplyForm(ActionForm):
     note = _note_field(_("Answer (the reporter reads it)"), required=True)
-    photos = MultipleFileField(label=_("Photos after handling"))
+    photos = photos_field(_("Photos after handling"))
 
 
 class VerifyForm(ActionForm):
     note = _note_field(_("What you found on site"), required=True)
-    photos = MultipleFileField(label=_("Photos of the check"))
+    photos = photos_field(_("Photos of the check"))
 
 
 class VerifyPassForm(VerifyForm):

@@ -17,31 +17,13 @@ from linli.cases.models import (
     Urgency,
 )
 from linli.cases.selectors import matter_choices_for
+from linli.core.forms import PhotosField
 
 # The longest answer the one-line input takes (case_services.STRING_ANSWER_MAX).
 STRING_ANSWER_MAX = 200
 # A single-choice question with more options than this is a drop-down, not radio buttons.
 RADIO_MAX = 6
 ANSWER_PREFIX = "answers."
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one input (the Django 5.2 documentation's pattern); the content
-    of each is checked by linli.core.images in the service."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class AnswerField(forms.Field):
@@ -104,12 +86,10 @@ def matter_visible(code: str, *, public_only: bool) -> Matter | None:
 
 class ReportForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, required=False)
-    photos = MultipleFileField(
+    photos = PhotosField(
         label=_("Photos"),
-        required=False,
         help_text=_("Up to %(n)d photos. Take them now or choose them from the phone.")
         % {"n": MAX_PHOTOS_PER_STEP},
-        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
     # WGS-84, as navigator.geolocation and the map give them.
     lon = forms.FloatField(widget=forms.HiddenInput, required=False)

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import Case as CaseWhen
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linli.accounts.scopes import area_q
 from linli.cases.models import (
@@ -34,6 +35,7 @@ from linli.cases.models import (
     Matter,
     MatterClass,
     MatterLimit,
+    Source,
     Urgency,
     WhistleCall,
 )
@@ -185,6 +187,25 @@ def case_timeline(case: Case, *, level: str) -> list[CaseEvent]:
     if level != STAFF:
         events = events.filter(public=True)
     return list(events.order_by("created_at", "id"))
+
+
+def event_public_actor(event: CaseEvent, case: Case) -> str:
+    """Who took a step as residents read it on the case page and in the API: a department
+    or a role, never a staff member's name."""
+    actor = event.actor
+    if actor is None:
+        if event.action == "report":
+            return str(Source(case.source).label)
+        return _("the system")
+    if actor.role == "handler":
+        return actor.department.name if actor.department_id else _("the department")
+    if actor.role == "grid_worker":
+        return _("grid worker")
+    if actor.role in ("dispatcher", "admin", "leader"):
+        return _("dispatch centre")
+    if actor.pk == case.reporter_id:
+        return _("the reporter")
+    return _("a resident")
 
 
 def case_photos(case: Case, *, level: str) -> list[CasePhoto]:

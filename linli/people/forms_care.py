@@ -5,29 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.areas.models import Area
+from linli.core.forms import PhotosField
 from linli.people.models import CorrectionRequest, Visit
 from linli.people.services import MAX_PHOTOS_PER_VISIT
 
 VISITED_AT_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files from one input (the Django 5.2 documentation's pattern); the
-    content of each is checked by linli.core.images in the service."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class VisitForm(forms.Form):
@@ -50,11 +32,8 @@ class VisitForm(forms.Form):
         input_formats=[VISITED_AT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=VISITED_AT_FORMAT),
     )
-    photos = MultipleFileField(
-        label=_("Photos"),
-        required=False,
-        help_text=_("Up to %(n)d photos.") % {"n": MAX_PHOTOS_PER_VISIT},
-        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    photos = PhotosField(
+        label=_("Photos"), help_text=_("Up to %(n)d photos.") % {"n": MAX_PHOTOS_PER_VISIT}
     )
 
     def __init__(self, *args, **kwargs):

@@ -410,22 +410,6 @@ def _staff_who(event: CaseEvent) -> str:
     return f"{actor} · {role}"
 
 
-def _public_who(event: CaseEvent, case: Case) -> str:
-    """Who took a step, without a staff member's name: their department or their role."""
-    actor = event.actor
-    if actor is None:
-        return _("the system")
-    if actor.role == "handler":
-        return actor.department.name if actor.department_id else _("the department")
-    if actor.role == "grid_worker":
-        return _("grid worker")
-    if actor.role in ("dispatcher", "admin", "leader"):
-        return _("dispatch centre")
-    if actor.pk == case.reporter_id:
-        return _("the reporter")
-    return _("a resident")
-
-
 def _details(event: CaseEvent, names: dict[str, str], staff: bool) -> list[str]:
     """What an entry's data says, in words; staff see all of it, others the public part."""
     d, action = event.data or {}, event.action
@@ -491,7 +475,7 @@ def _timeline(case: Case, level: str) -> list[Entry]:
             Entry(
                 event=event,
                 label=str(EVENT_LABELS.get(event.action, event.action)),
-                who=_staff_who(event) if staff else _public_who(event, case),
+                who=_staff_who(event) if staff else selectors.event_public_actor(event, case),
                 moved=moved,
                 from_label=_status_label(event.from_status),
                 to_label=_status_label(event.to_status),
