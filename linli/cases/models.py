@@ -703,9 +703,7 @@ class SensorDevice(models.Model):
     lat = models.FloatField(_("latitude"))
     address = models.CharField(_("address"), max_length=ADDRESS_MAX, blank=True)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    key_prefix = models.CharField(
-        _("key starts with"), max_length=8, editable=False, db_index=True
-    )
+    key_prefix = models.CharField(_("key starts with"), max_length=8, editable=False, db_index=True)
     is_active = models.BooleanField(_("active"), default=True)
     last_seen_at = models.DateTimeField(_("last alarm"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
