@@ -15,4 +15,7 @@ class CasesConfig(AppConfig):
             "cases.Case", "contact_phone_encrypted", "contact_phone_index", CONTACT_PHONE_CONTEXT
         )
         # Registers the catalogue of matters as a demo build step.
-        from linli.cases import demo  # noqa: F401
+        from linli.cases import (
+            demo,  # noqa: F401
+            demo_cases,  # noqa: F401  (a year of cases, after the catalogue)
+        )
