@@ -10,7 +10,8 @@
     var d = el.dataset;
     var lat = parseFloat(d.lat), lon = parseFloat(d.lon);
     if (!isFinite(lat) || !isFinite(lon)) return;
-    var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.25 });
+    // The view first: Leaflet cannot place a layer on a map without a centre.
+    var map = L.map(el, { scrollWheelZoom: false, zoomSnap: 0.25 }).setView([lat, lon], 17);
     if (d.tileUrl) {
       L.tileLayer(d.tileUrl, { attribution: d.tileAttribution, maxZoom: 19 }).addTo(map);
     }
@@ -25,7 +26,6 @@
     L.circleMarker([lat, lon], { radius: 9, color: "#d63384", weight: 3, fillOpacity: 0.6 })
       .addTo(map)
       .bindTooltip(d.label);
-    map.setView([lat, lon], 17);
   }
 
   // A refused action answers 400 with the panel and its errors: swap it in (htmx leaves
