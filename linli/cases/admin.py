@@ -6,12 +6,17 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.cases.intake import sensors
 from linli.cases.models import (
+    Case,
+    CaseEvent,
+    Extension,
     Matter,
     MatterClass,
     MatterLimit,
     MatterQuestion,
     MatterQuestionOption,
     SensorDevice,
+    Whistle,
+    WhistleCall,
 )
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
@@ -179,3 +184,84 @@ class SensorDeviceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- cases, read-only ---------------------------------------------------------------------------
+# Cases move only through their services (one transaction, one timeline entry per move), so
+# the admin shows them and never edits them: an auditor's view of the record. The contact
+# phone appears masked only; the sealed columns are not shown at all.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "note", "public"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "matter",
+        "status",
+        "source",
+        "grid",
+        "lead_department",
+        "reported_at",
+        "deadline",
+    ]
+    list_filter = ["status", "source", "urgency", "lead_department", "satisfaction"]
+    search_fields = ["number", "external_ref"]
+    date_hierarchy = "reported_at"
+    list_select_related = ["matter", "grid", "lead_department"]
+    exclude = ["contact_phone_encrypted", "contact_phone_index"]
+    # Not editable fields are left out of admin pages unless named here.
+    readonly_fields = ["contact_phone_masked", "created_at", "updated_at"]
+    inlines = [CaseEventInline]
+
+
+@admin.register(Extension)
+class ExtensionAdmin(ReadOnlyAdmin):
+    list_display = ["case", "department", "amount", "unit", "status", "created_at", "decided_at"]
+    list_filter = ["status", "department"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "department"]
+
+
+class WhistleCallInline(admin.TabularInline):
+    model = WhistleCall
+    fields = ["department", "reported_at", "reported_by", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Whistle)
+class WhistleAdmin(ReadOnlyAdmin):
+    list_display = ["case", "called_by", "created_at"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "called_by"]
+    inlines = [WhistleCallInline]
