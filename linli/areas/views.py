@@ -1,31 +1,14 @@
 """Pages for areas: the map, the list, one area, the grid import."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from linli.areas import selectors, services
 from linli.areas.forms import AreaFilterForm, GridImportForm
-
-
-def role_required(*roles):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
+from linli.core.decorators import role_required
 
 STAFF = tuple(selectors.STAFF_ROLES)
 

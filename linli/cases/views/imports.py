@@ -8,10 +8,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from linli.cases.intake import hotline
+from linli.core.decorators import permission_required
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
 from linli.people.excel import XLSX_TYPE
-from linli.people.views.common import permission_required
 
 PROBLEMS_SHOWN = 500
 

@@ -12,10 +12,7 @@ form finds every case already moved and changes nothing."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -31,6 +28,7 @@ from linli.cases import case_services, selectors
 from linli.cases.forms_lists import PAGE_SIZE, BulkForm, CaseFilterForm, QueueFilterForm
 from linli.cases.models import Case, CaseEvent, CasePhoto, PhotoKind
 from linli.cases.workflow import RUNNING_STATUSES, Action, Status
+from linli.core.decorators import role_required
 from linli.core.errors import DomainError
 
 STAFF_ROLES = {"grid_worker", "dispatcher", "handler", "leader", "admin"}
@@ -59,23 +57,6 @@ INBOX_TABS = [
     Tab("replied", gettext_lazy("Waiting for the check"), (Status.REPLIED,)),
     Tab("parked", gettext_lazy("Parked"), (Status.PARKED,)),
 ]
-
-
-def role_required(roles: set[str]):
-    """Signed in, active and in one of `roles`; else 403 (anonymous: the login page)."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            user = request.user
-            if not user.is_active or user.role not in roles:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _mark_overdue(cases, now: datetime) -> list[Case]:

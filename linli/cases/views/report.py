@@ -7,13 +7,10 @@ Built for a phone held in one hand on a bad network: the form works without Java
 double tap on "send" files one case (a one-time token, see `_token_claim`)."""
 
 import uuid
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,6 +24,7 @@ from linli.cases import case_services, selectors
 from linli.cases.forms_report import SOURCE_FOR_ROLE, ReportForm, matter_visible
 from linli.cases.models import DESCRIPTION_MAX, CaseSupport, Source, Urgency
 from linli.cases.workflow import Status
+from linli.core.decorators import role_required
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
 
@@ -42,22 +40,6 @@ TOKEN_TTL_SECONDS = 24 * 3600
 # same form may be sent again after this long.
 PENDING_TTL_SECONDS = 120
 PENDING = "pending"
-
-
-def role_required(*roles):
-    """Signed in, and in one of `roles`; else 403."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 # --- the one-time token ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from linli.core.crypto import mask_phone
+from linli.core.decorators import permission_required
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
 from linli.people import permissions, selectors, services
@@ -19,7 +20,7 @@ from linli.people.forms_care import (
     CorrectionStatusForm,
 )
 from linli.people.models import CorrectionRequest
-from linli.people.views.common import permission_required, problems_text, register_required
+from linli.people.views.common import problems_text, register_required
 from linli.people.views.visits import PAGE_SIZE
 
 # Signed in as a resident.

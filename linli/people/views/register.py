@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.backends import user_by_login
 from linli.accounts.scopes import restrict_to_areas, scope_root, sees_everything
 from linli.areas.models import Area, Building
+from linli.core.decorators import permission_required
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
 from linli.people import permissions, selectors, services
@@ -39,7 +40,7 @@ from linli.people.forms import (
     TalentForm,
 )
 from linli.people.models import AccessLog, Household, Resident
-from linli.people.views.common import permission_required, problems_text, register_required
+from linli.people.views.common import problems_text, register_required
 
 HOME_OVERDUE = 5
 HOME_RECENT = 5
