@@ -10,13 +10,11 @@ Every service takes `at` (default: now) so that tests and imports can fix the cl
 
 import logging
 import math
-import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import phonenumbers
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +59,7 @@ from linli.cases.workflow import (
 from linli.core import workcal
 from linli.core.crypto import blind_index, encrypt, mask_phone
 from linli.core.errors import DomainError
-from linli.core.images import CleanImage, image_clean
+from linli.core.images import CleanImage, image_clean, images_store
 
 logger = logging.getLogger("linli.cases")
 
@@ -191,31 +189,20 @@ def _photos_clean(photos: Sequence, field: str = "photos") -> list[CleanImage]:
 
 
 def _photos_store(case: Case, event: CaseEvent, kind: str, cleaned: list[CleanImage], at):
-    """Write checked photos to storage; if one fails, the files already written go too
-    (the transaction takes the rows). Services call it as their last write, so that no
-    later check can roll back rows whose files are on disk."""
-    stored: list[CasePhoto] = []
-    try:
-        for i, image in enumerate(cleaned, start=1):
-            photo = CasePhoto(
-                case=case,
-                kind=kind,
-                event=event,
-                width=image.width,
-                height=image.height,
-                created_at=at,
-            )
-            stem = f"{case.pk}-{kind}-{i}-{secrets.token_hex(4)}"
-            photo.image.save(f"{stem}.jpg", ContentFile(image.content), save=False)
-            photo.thumbnail.save(f"{stem}.jpg", ContentFile(image.thumbnail), save=False)
-            photo.save()
-            stored.append(photo)
-    except Exception:
-        for photo in stored:
-            photo.image.delete(save=False)
-            photo.thumbnail.delete(save=False)
-        raise
-    return stored
+    """Write checked photos to storage with their rows. Services call it as their last
+    write, so that no later check can roll back rows whose files are on disk."""
+    return images_store(
+        cleaned,
+        lambda image: CasePhoto(
+            case=case,
+            kind=kind,
+            event=event,
+            width=image.width,
+            height=image.height,
+            created_at=at,
+        ),
+        stem=f"{case.pk}-{kind}",
+    )
 
 
 def _deadline(case: Case, urgency: str, start: datetime) -> datetime:

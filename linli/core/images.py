@@ -4,10 +4,13 @@ camera wrote one, is read before the EXIF block is thrown away (callers may use 
 place a report; it is never stored with the image)."""
 
 import io
+import secrets
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -107,3 +110,25 @@ def image_clean(upload, *, field: str = "photo") -> CleanImage:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise _problem(field, _("The file is not a readable image.")) from None
     return CleanImage(content=content, thumbnail=thumbnail, width=width, height=height, gps=gps)
+
+
+def images_store(cleaned: Sequence[CleanImage], make: Callable[[CleanImage], object], stem: str):
+    """Write each checked image and its thumbnail to storage and save the row that
+    `make(image)` builds for it (a model with `image` and `thumbnail` file fields), named
+    `<stem>-<n>-<random>.jpg`. Should one fail, the files already written are removed
+    and the error raised (the caller's transaction takes the rows)."""
+    stored = []
+    try:
+        for i, image in enumerate(cleaned, start=1):
+            photo = make(image)
+            name = f"{stem}-{i}-{secrets.token_hex(4)}.jpg"
+            photo.image.save(name, ContentFile(image.content), save=False)
+            photo.thumbnail.save(name, ContentFile(image.thumbnail), save=False)
+            photo.save()
+            stored.append(photo)
+    except Exception:
+        for photo in stored:
+            photo.image.delete(save=False)
+            photo.thumbnail.delete(save=False)
+        raise
+    return stored

@@ -8,7 +8,6 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -18,7 +17,7 @@ from linli.areas.models import Area, Building
 from linli.core.audit import audit_record, client_ip
 from linli.core.crypto import blind_index, decrypt, encrypt, mask_id_number, mask_phone
 from linli.core.errors import DomainError
-from linli.core.images import image_clean
+from linli.core.images import image_clean, images_store
 from linli.people import permissions
 from linli.people.models import (
     ETHNICITIES,
@@ -783,20 +782,11 @@ def visit_create(
         follow_up_needed=follow_up_needed,
         follow_up_note=follow_up_note.strip(),
     )
-    stored: list[VisitPhoto] = []
-    try:
-        for i, image in enumerate(cleaned, start=1):
-            photo = VisitPhoto(visit=visit, width=image.width, height=image.height)
-            stem = f"{visit.pk}-{i}-{secrets.token_hex(4)}"
-            photo.image.save(f"{stem}.jpg", ContentFile(image.content), save=False)
-            photo.thumbnail.save(f"{stem}.jpg", ContentFile(image.thumbnail), save=False)
-            photo.save()
-            stored.append(photo)
-    except Exception:
-        for photo in stored:
-            photo.image.delete(save=False)
-            photo.thumbnail.delete(save=False)
-        raise
+    images_store(
+        cleaned,
+        lambda image: VisitPhoto(visit=visit, width=image.width, height=image.height),
+        stem=str(visit.pk),
+    )
     visit_due_refresh(resident)
     audit_record(action="visit.create", actor=visitor, target=visit, request=request)
     return visit
