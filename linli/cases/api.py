@@ -567,14 +567,15 @@ def matter_detail(request, code: str):
 # --- filing and reading cases ------------------------------------------------------------------
 
 
-@router.get(
+@router.post(
     "/cases/duplicates",
     response={200: list[DuplicateOut], **ERRORS},
     summary="Open cases a new report may repeat (ask before filing)",
 )
-def duplicates_before_filing(request, query: Query[DuplicateQuery]):
+def duplicates_before_filing(request, query: DuplicateQuery):
     """Open cases of the same matter nearby, reported lately, with similar text — to add
-    "me too" to instead of filing again. Public details only."""
+    "me too" to instead of filing again. Public details only. A POST that changes nothing:
+    the description stays out of URLs and access logs."""
     matter = _matter(request, query.matter)
     found = selectors.case_duplicates(
         matter=matter, lon=query.lon, lat=query.lat, description=query.description

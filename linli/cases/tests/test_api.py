@@ -395,7 +395,7 @@ def test_duplicates_merge_and_me_too(api, people, matter):
     first = file_case(api, resident)
     move(api, centre, first["id"], "accept")
 
-    offered = api(neighbour).get(
+    offered = api(neighbour).post(
         "/api/v1/cases/duplicates",
         {
             "matter": "06010",
