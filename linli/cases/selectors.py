@@ -378,6 +378,38 @@ class Duplicate:
     similarity: float
 
 
+def _duplicate_box(matter_id: int, lon: float, lat: float, at: datetime) -> Q:
+    """Cases of the matter reported in the window before `at`, inside the
+    bounding box of the radius around the point: what the (matter, reported_at) index
+    narrows before the exact rule in _ranked_duplicates."""
+    radius = settings.LINLI_DUPLICATE_RADIUS_M
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(0.01, math.cos(math.radians(lat))))
+    return Q(
+        matter_id=matter_id,
+        reported_at__gte=at - timedelta(days=settings.LINLI_DUPLICATE_DAYS),
+        reported_at__lte=at,
+        lat__range=(lat - dlat, lat + dlat),
+        lon__range=(lon - dlon, lon + dlon),
+    )
+
+
+def _ranked_duplicates(lon: float, lat: float, description: str, candidates, limit: int):
+    """The candidates within the radius whose text is alike enough, most similar first."""
+    radius = settings.LINLI_DUPLICATE_RADIUS_M
+    threshold = settings.LINLI_DUPLICATE_SIMILARITY / 100
+    found = []
+    for case in candidates:
+        far = distance_m(lon, lat, case.lon, case.lat)
+        if far > radius:
+            continue
+        alike = text_similarity(description, case.description)
+        if alike >= threshold:
+            found.append(Duplicate(case, far, alike))
+    found.sort(key=lambda d: (-d.similarity, d.distance_m, d.case.pk))
+    return found[:limit]
+
+
 def case_duplicates(
     *,
     matter: Matter,
@@ -393,31 +425,13 @@ def case_duplicates(
     LINLI_DUPLICATE_SIMILARITY % similar: the candidates a new report may repeat, most
     similar first. A bounding box on the indexed (matter, reported_at) rows, then the exact
     distance in Python."""
-    radius = settings.LINLI_DUPLICATE_RADIUS_M
-    now = at or timezone.now()
-    dlat = radius / 111_320
-    dlon = radius / (111_320 * max(0.01, math.cos(math.radians(lat))))
+    box = _duplicate_box(matter.pk, lon, lat, at or timezone.now())
     candidates = Case.objects.select_related("matter", "grid").filter(
-        matter=matter,
-        status__in=sorted(OPEN_STATUSES),
-        reported_at__gte=now - timedelta(days=settings.LINLI_DUPLICATE_DAYS),
-        reported_at__lte=now,
-        lat__range=(lat - dlat, lat + dlat),
-        lon__range=(lon - dlon, lon + dlon),
+        box, status__in=sorted(OPEN_STATUSES)
     )
     if exclude is not None:
         candidates = candidates.exclude(pk=exclude)
-    threshold = settings.LINLI_DUPLICATE_SIMILARITY / 100
-    found = []
-    for case in candidates[:500]:
-        far = distance_m(lon, lat, case.lon, case.lat)
-        if far > radius:
-            continue
-        alike = text_similarity(description, case.description)
-        if alike >= threshold:
-            found.append(Duplicate(case, far, alike))
-    found.sort(key=lambda d: (-d.similarity, d.distance_m, d.case.pk))
-    return found[:limit]
+    return _ranked_duplicates(lon, lat, description, candidates[:500], limit)
 
 
 def case_duplicates_of(cases, *, limit: int = 3) -> dict[int, list[Duplicate]]:
@@ -429,20 +443,10 @@ def case_duplicates_of(cases, *, limit: int = 3) -> dict[int, list[Duplicate]]:
     cases = list(cases)
     if not cases:
         return {}
-    radius = settings.LINLI_DUPLICATE_RADIUS_M
     window = timedelta(days=settings.LINLI_DUPLICATE_DAYS)
-    threshold = settings.LINLI_DUPLICATE_SIMILARITY / 100
     boxes = Q(pk__in=[])
     for case in cases:
-        dlat = radius / 111_320
-        dlon = radius / (111_320 * max(0.01, math.cos(math.radians(case.lat))))
-        boxes |= Q(
-            matter_id=case.matter_id,
-            reported_at__gte=case.reported_at - window,
-            reported_at__lte=case.reported_at,
-            lat__range=(case.lat - dlat, case.lat + dlat),
-            lon__range=(case.lon - dlon, case.lon + dlon),
-        )
+        boxes |= _duplicate_box(case.matter_id, case.lon, case.lat, case.reported_at)
     candidates = list(
         Case.objects.select_related("matter", "grid").filter(
             boxes, status__in=sorted(OPEN_STATUSES)
@@ -450,18 +454,13 @@ def case_duplicates_of(cases, *, limit: int = 3) -> dict[int, list[Duplicate]]:
     )
     found: dict[int, list[Duplicate]] = {}
     for case in cases:
-        near = []
-        for other in candidates:
-            if other.pk == case.pk or other.matter_id != case.matter_id:
-                continue
-            if not case.reported_at - window <= other.reported_at <= case.reported_at:
-                continue
-            far = distance_m(case.lon, case.lat, other.lon, other.lat)
-            if far > radius:
-                continue
-            alike = text_similarity(case.description, other.description)
-            if alike >= threshold:
-                near.append(Duplicate(other, far, alike))
-        near.sort(key=lambda d: (-d.similarity, d.distance_m, d.case.pk))
-        found[case.pk] = near[:limit]
+        # The pooled candidates hold every case's box: keep this case's matter and window.
+        own = [
+            other
+            for other in candidates
+            if other.pk != case.pk
+            and other.matter_id == case.matter_id
+            and case.reported_at - window <= other.reported_at <= case.reported_at
+        ]
+        found[case.pk] = _ranked_duplicates(case.lon, case.lat, case.description, own, limit)
     return found
