@@ -8,6 +8,7 @@ from linli.cases.intake import sensors
 from linli.cases.models import (
     Case,
     CaseEvent,
+    Exemption,
     Extension,
     Matter,
     MatterClass,
@@ -246,6 +247,17 @@ class ExtensionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "department"]
     search_fields = ["case__number"]
     list_select_related = ["case", "department"]
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(ReadOnlyAdmin):
+    """Read-only: exemptions are asked for and decided on the case page or the API
+    (linli.cases.exemptions), each step on the case's timeline."""
+
+    list_display = ["case", "reason", "status", "requested_by", "decided_by", "created_at"]
+    list_filter = ["status", "reason"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "requested_by", "decided_by"]
 
 
 class WhistleCallInline(admin.TabularInline):

@@ -60,12 +60,14 @@ from linli.cases.case_services import (
     case_number,
     contact_phone_fields,
 )
+from linli.cases.counters import COUNTERS
 from linli.cases.models import (
     Case,
     CaseAlert,
     CaseAssignment,
     CaseEvent,
     CaseSupport,
+    Exemption,
     Extension,
     Matter,
     SensorDevice,
@@ -128,6 +130,11 @@ P_RESIDENT_RATES = 0.8
 P_RATED = 0.97
 P_ARCHIVED = 0.985
 P_REOPEN = 0.75
+# Exemptions from the KPIs (免考核, linli.cases.exemptions) asked for closed or rejected
+# cases: most approved by the leader, some refused, the latest few still waiting.
+EXEMPTIONS = {"full": 40, "small": 6}
+EXEMPTIONS_PENDING = {"full": 3, "small": 1}
+EXEMPTION_REFUSED_EVERY = 5  # one decided request in five is refused
 DUPLICATE_SHARE = 0.01
 WHISTLE_SHARE = 0.003
 SATISFACTION = _weighted({"satisfied": 92, "basic": 6, "unsatisfied": 2})
@@ -452,6 +459,16 @@ URGES_LATE = ["已超期，请说明原因并尽快办结。", "已超时限，�
 WHISTLES = ["问题涉及多个部门，请相关部门到场联合处置。", "该问题反复出现，召集相关部门现场会商。"]
 REPORT_INS = ["已到场。", "已派人到现场。", ""]
 REOPENS = ["回访不满意：问题没有彻底解决，重新办理。", "反映人表示问题反弹，重新派遣。"]
+EXEMPTION_NOTES = {
+    "malicious": ["反映人一周内重复来电二十余次，诉求已办结仍反复投诉。", "经核实为恶意重复投诉。"],
+    "unreasonable": ["诉求超出政策规定，已向反映人解释。", "反映人要求的补偿无政策依据。"],
+    "outside": ["该事项属上级部门职责，不属本街道办理范围。", "涉及地铁施工，由市级部门负责。"],
+    "force_majeure": ["暴雨红色预警期间无法施工。", "受台风影响，处置时间顺延。"],
+}
+EXEMPTION_REASONS_CLOSED = ["malicious", "unreasonable", "force_majeure"]
+EXEMPTION_REASONS_REJECTED = ["outside", "malicious", "unreasonable"]
+EXEMPTION_APPROVALS = ["情况属实，同意不纳入考核。", ""]
+EXEMPTION_REFUSALS = ["理由不充分，仍纳入考核。", "应在时限内办结，不同意免考核。"]
 MERGES = ["同一位置同一问题，已合并到原案件办理。", "与在办案件重复，合并办理。"]
 RATE_NOTES = ["", "", "", "", "处理很及时，谢谢！", "满意。"]
 RATE_NOTES_UNSATISFIED = ["问题还在，没有解决。", "只是应付，过两天又恢复原样了。"]
@@ -542,6 +559,19 @@ class _Stop(Exception):
 
 
 @dataclass(eq=False)
+class _Exempt:
+    reason: str
+    note: str
+    requested_by: int
+    created: int
+    status: str = "pending"
+    decided_by: int | None = None
+    decided_at: int | None = None
+    decision_note: str = ""
+    row: Exemption | None = None
+
+
+@dataclass(eq=False)
 class _Ext:
     department_id: int
     requested_by: int
@@ -612,6 +642,8 @@ class _Plan:
     extensions: list = field(default_factory=list)
     whistles: list = field(default_factory=list)
     supports: list = field(default_factory=list)  # (user_id, kind, from plan, t)
+    exemptions: list = field(default_factory=list)  # _Exempt
+    exempt_reason: str = ""
     intervals: list = field(default_factory=list)  # [start, end, deadline] while running
     alerts: list = field(default_factory=list)  # (kind, deadline, t)
     pk: int = 0
@@ -635,6 +667,7 @@ class _Ref:
 EMPTY: dict = {}
 REF_ACTIONS = {"merge", "merged_in", "extension_request", "extension_approve"}
 REF_ACTIONS |= {"extension_refuse", "whistle", "report_in"}
+REF_ACTIONS |= {"exemption_request", "exemption_approve", "exemption_refuse"}
 
 
 # --- the year ----------------------------------------------------------------------------------
@@ -1649,7 +1682,53 @@ class _Year:
         for c in plans:
             self.alerts(c)
             c.events.sort(key=lambda e: e[0])
+        self.exemptions(plans)
         return plans
+
+    def exemptions(self, plans: list[_Plan]) -> None:
+        """Exemptions from the KPIs asked for closed or rejected cases, spread over the
+        year, as linli.cases.exemptions would record them: asked by the centre (or, for a
+        closed case, its lead department), decided by the street's leader."""
+        r = self.r
+        leader = self.ctx.users.get("leader")
+        wanted = EXEMPTIONS[self.ctx.layout.size]
+        if leader is None:
+            return
+        candidates = [
+            c
+            for c in plans
+            if c.status in ("closed", "archived", "rejected")
+            and c.merged_into is None
+            and c.last < self.now - 5 * DAY
+        ]
+        chosen = sorted(r.sample(candidates, min(wanted, len(candidates))), key=lambda c: c.last)
+        pending = set(chosen[len(chosen) - EXEMPTIONS_PENDING[self.ctx.layout.size] :])
+        for i, c in enumerate(chosen):
+            rejected = c.status == "rejected"
+            reason = r.choice(EXEMPTION_REASONS_REJECTED if rejected else EXEMPTION_REASONS_CLOSED)
+            try:
+                t = self._when(c, self._office_minutes(c.last, 30, 3 * 8 * 60))
+                handler = self.handlers.get(c.lead_department_id)
+                asker = handler if handler and not rejected and r.random() < 0.5 else None
+                asker = asker or self._centre(t)
+                exempt = _Exempt(reason, r.choice(EXEMPTION_NOTES[reason]), asker, t)
+                data = {"exemption": _Ref(exempt), "reason": reason}
+                self._note(c, t, "exemption_request", asker, exempt.note, data)
+                c.exemptions.append(exempt)
+                if c in pending:
+                    continue
+                t = self._when(c, self._office_minutes(t, 60, 2 * 8 * 60))
+                approve = i % EXEMPTION_REFUSED_EVERY != 1
+                words = EXEMPTION_APPROVALS if approve else EXEMPTION_REFUSALS
+                exempt.status = "approved" if approve else "refused"
+                exempt.decided_by, exempt.decided_at = leader.pk, t
+                exempt.decision_note = r.choice(words)
+                kind = "exemption_approve" if approve else "exemption_refuse"
+                self._note(c, t, kind, leader.pk, exempt.decision_note, dict(data))
+                if approve:
+                    c.exempt_reason = reason
+            except _Stop:
+                continue
 
     def _bar(self, total: int, desc: str):
         return tqdm(total=total, desc=desc, unit="case", leave=False, disable=not self.ctx.progress)
@@ -1730,12 +1809,30 @@ class _Year:
             c.merged_into.pk if c.merged_into else None,
             c.reported,
             c.last,
+            self._date(c.reported),
+            c.exempt_reason,
+            True,
+            *COUNTER_ZEROS,
         )
 
     def _write_side_rows(self, chunk: list[_Plan]) -> None:
         extensions = []
         whistles = []
+        exemptions = []
         for c in chunk:
+            for exempt in c.exemptions:
+                exempt.row = Exemption(
+                    case_id=c.pk,
+                    reason=exempt.reason,
+                    note=exempt.note,
+                    requested_by_id=exempt.requested_by,
+                    status=exempt.status,
+                    decided_by_id=exempt.decided_by,
+                    decided_at=_utc(exempt.decided_at),
+                    decision_note=exempt.decision_note,
+                    created_at=_utc(exempt.created),
+                )
+                exemptions.append(exempt.row)
             for ext in c.extensions:
                 ext.row = Extension(
                     case_id=c.pk,
@@ -1763,6 +1860,7 @@ class _Year:
                 whistles.append(whistle)
         # Few rows, and their ids go into the timeline's data: the ORM returns them.
         Extension.objects.bulk_create(extensions)
+        Exemption.objects.bulk_create(exemptions)
         Whistle.objects.bulk_create([w.row for w in whistles])
         WhistleCall.objects.bulk_create(
             WhistleCall(
@@ -1795,7 +1893,12 @@ CASE_COLUMNS = [
     "archived_at", "rework_count", "sendback_count", "reopen_count", "satisfaction",
     "resolved", "answers", "external_ref", "contact_name", "contact_phone_encrypted",
     "contact_phone_index", "contact_phone_masked", "merged_into", "created_at", "updated_at",
+    "reported_on", "exempt_reason", "tally_dirty",
 ]  # fmt: skip
+# The KPI counters (dispatch_count …) start at zero here and are recounted from the
+# timelines once every case is written (demo_cases_build).
+CASE_COLUMNS += list(COUNTERS)
+COUNTER_ZEROS = tuple(False if name == "was_overdue" else 0 for name in COUNTERS)
 EVENT_COLUMNS = ["case", "actor", "action", "from_status", "to_status", "note", "public"]
 EVENT_COLUMNS += ["data", "created_at"]
 
@@ -1818,6 +1921,8 @@ def _insert(model, names: list[str], rows) -> None:
     for f in fields:
         if isinstance(f, models.DateTimeField):
             adapters.append(_moment_adapter())
+        elif isinstance(f, models.DateField):
+            adapters.append(connection.ops.adapt_datefield_value)
         elif isinstance(f, models.JSONField):
             adapters.append(_json_adapter(f))
         else:
@@ -1916,6 +2021,12 @@ def demo_cases_build(ctx: DemoContext, *, now: datetime | None = None) -> int:
     year.make_sensors()
     plans = year.plan()
     year.write(plans)
+    # The KPI counters from the timelines just written, then the rollups (docs/kpis.md).
+    # Imported here: the insights app sits above cases and reads them.
+    from linli.insights.services import counters_recount, tally_rebuild
+
+    counters_recount()
+    tally_rebuild()
     return len(plans)
 
 

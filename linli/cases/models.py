@@ -254,6 +254,15 @@ class Source(models.TextChoices):
     OPEN311 = "open311", _("Open311")
 
 
+class ExemptReason(models.TextChoices):
+    """Why a case may be taken out of the KPI rates (免考核), with an approver's yes."""
+
+    MALICIOUS = "malicious", _("malicious request (恶意诉求)")
+    UNREASONABLE = "unreasonable", _("unreasonable demand (无理诉求)")
+    OUTSIDE = "outside", _("outside the street's remit (非本辖区职责)")
+    FORCE_MAJEURE = "force_majeure", _("force majeure (不可抗力)")
+
+
 class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("satisfied")
     BASIC = "basic", _("basically satisfied")
@@ -267,8 +276,14 @@ class Case(models.Model):
 
     number = models.CharField(_("number"), max_length=32, unique=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    # The foreign keys below lead a composite index in Meta.indexes, which serves their
+    # lookups; a second index of their own would only cost every insert (the intake).
     matter = models.ForeignKey(
-        Matter, verbose_name=_("matter"), on_delete=models.PROTECT, related_name="cases"
+        Matter,
+        verbose_name=_("matter"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     urgency = models.CharField(
         _("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL
@@ -278,7 +293,11 @@ class Case(models.Model):
     lat = models.FloatField(_("latitude"))
     address = models.CharField(_("address"), max_length=ADDRESS_MAX, blank=True)
     grid = models.ForeignKey(
-        "areas.Area", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="cases"
+        "areas.Area",
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -287,6 +306,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="reported_cases",
+        db_index=False,
     )
     anonymous = models.BooleanField(_("anonymous"), default=False)
     status = models.CharField(
@@ -299,6 +319,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="lead_cases",
+        db_index=False,
     )
     # Indexed for the queue sorted by deadline and the overdue sweep.
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True, db_index=True)
@@ -337,6 +358,25 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="merged_cases",
     )
+    # --- what the KPIs count (linli.insights.facts; docs/kpis.md) ---
+    # The local day of the report: every figure of a period is about the cases reported in it.
+    reported_on = models.DateField(_("reported on"), editable=False)
+    # Counters the move services keep, because a reopen clears the round's timestamps:
+    # dispatches by the centre and how many of them were within the dispatch limit, signs
+    # within the response limit (per round: a dispatch or a reopen), replies (处置数).
+    dispatch_count = models.PositiveSmallIntegerField(_("dispatches"), default=0)
+    dispatch_on_time_count = models.PositiveSmallIntegerField(_("timely dispatches"), default=0)
+    sign_on_time_count = models.PositiveSmallIntegerField(_("timely signs"), default=0)
+    reply_count = models.PositiveSmallIntegerField(_("replies"), default=0)
+    # Once a deadline passed with no reply (found by the SLA sweep or by a late reply), the
+    # case counts as overdue (超期) for good.
+    was_overdue = models.BooleanField(_("was overdue"), default=False)
+    # An approved exemption (linli.cases.models.Exemption) takes the case out of the rates.
+    exempt_reason = models.CharField(
+        _("exempt as"), max_length=16, choices=ExemptReason.choices, blank=True
+    )
+    # Set by every save; cleared when linli.insights has folded the case into its rollups.
+    tally_dirty = models.BooleanField(default=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -385,10 +425,24 @@ class Case(models.Model):
             models.Index(fields=["reporter", "reported_at"]),
             # The duplicate finder: open cases of a matter near in time.
             models.Index(fields=["matter", "reported_at"]),
+            # Drill-down from a KPI to its cases, and the rollups' full-scan check.
+            models.Index(fields=["reported_on", "grid"]),
+            models.Index(
+                fields=["tally_dirty"], condition=Q(tally_dirty=True), name="case_tally_dirty"
+            ),
         ]
 
     def __str__(self):
         return f"{self.number} {self.matter_id}"
+
+    def save(self, *args, **kwargs):
+        """Every write marks the case for the KPI rollups (linli.insights folds it)."""
+        if self.reported_on is None:
+            self.reported_on = timezone.localdate(self.reported_at)
+        self.tally_dirty = True
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "tally_dirty"}
+        super().save(*args, **kwargs)
 
 
 class CaseEvent(AppendOnlyModel):
@@ -599,6 +653,71 @@ class Extension(models.Model):
 
     def __str__(self):
         return f"{self.case_id} +{self.amount} {self.unit} {self.status}"
+
+
+class Exemption(models.Model):
+    """A request to take a case out of the KPI rates (免考核) — a malicious or unreasonable
+    request, one outside the street's remit — with its reason, decided by someone other
+    than who asked (standards §2.1: callers must not make malicious repeat calls). Approved
+    exemptions are listed, and every KPI page counts the cases they took out."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="exemptions"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=ExemptReason.choices)
+    note = models.TextField(_("explanation"), max_length=EVENT_NOTE_MAX)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("answer"), max_length=EVENT_NOTE_MAX, blank=True)
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("exemption")
+        verbose_name_plural = _("exemptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="exemption_one_pending"
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="approved"), name="exemption_one_approved"
+            ),
+            # No one approves their own request.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="exemption_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="exemption_decided_has_decider",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.case_id} {self.reason} {self.status}"
 
 
 class CaseAlert(models.Model):

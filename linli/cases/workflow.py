@@ -114,6 +114,9 @@ class Note(models.TextChoices):
     WHISTLE = "whistle", _("whistle blown (吹哨)")
     REPORT_IN = "report_in", _("department reported in (报到)")
     COMMENT = "comment", _("note")
+    EXEMPTION_REQUEST = "exemption_request", _("exemption from the KPIs asked for")
+    EXEMPTION_APPROVE = "exemption_approve", _("exempted from the KPIs")
+    EXEMPTION_REFUSE = "exemption_refuse", _("exemption refused")
 
 
 # Which of these the reporter sees on the public timeline.

@@ -313,6 +313,11 @@ def test_every_move_is_made_by_the_right_persona(year):
                 assert year.users_department[actor] == data["department"]
             elif action in SWEEP:
                 assert actor is None
+            elif action == "exemption_request":
+                asker = year.users_department.get(actor)
+                assert actor in year.street_dispatchers or asker == lead, case["number"]
+            elif action in ("exemption_approve", "exemption_refuse"):
+                assert year.users[actor]["role"] == "leader"
             else:
                 assert action == "report"
             if action == "reply":

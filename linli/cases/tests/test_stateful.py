@@ -50,6 +50,7 @@ from hypothesis.stateful import (
 from linli.accounts.models import Department, User
 from linli.cases import case_services as services
 from linli.cases import selectors
+from linli.cases.counters import counters_from_timeline
 from linli.cases.models import (
     Case,
     CaseAlert,
@@ -74,6 +75,7 @@ from linli.cases.workflow import (
 from linli.core import workcal
 from linli.core.errors import DomainError
 from linli.core.testing import jpeg_bytes
+from linli.insights.services import tally_check, tally_fold
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POINTS = {"g11": (118.605, 37.405), "g21": (118.625, 37.405)}
@@ -229,6 +231,8 @@ class CaseMachine(RuleBasedStateMachine):
         self.memo: dict = {}
 
     def teardown(self):
+        # The rollups, folded after every step, equal a full scan of the cases.
+        assert tally_check().ok
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
         # The rollback takes the photo rows; their files go too, so that every example
@@ -969,6 +973,14 @@ class CaseMachine(RuleBasedStateMachine):
                 selectors.cases_for(self.users[who]).filter(pk__in=pks).values_list("pk", flat=True)
             )
             assert seen == {m.pk for m in self.cases if m.reporter == who or who in m.supports}
+        # The KPI counters the services keep are what the timeline tells; the rollups are
+        # folded as the cases change, and checked against a full scan at teardown.
+        for m in self.cases:
+            row = rows[m.pk]
+            supervised = any(kind == "supervise" for kind, _deadline in alerts[m.pk])
+            told = counters_from_timeline(row, events[m.pk], supervised=supervised)
+            assert {name: getattr(row, name) for name in told} == told, (m.pk, told)
+        tally_fold()
 
 
 def _user(username: str, role: str, **extra) -> User:

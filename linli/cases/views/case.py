@@ -35,12 +35,14 @@ from linli.cases.models import (
     CaseAssignment,
     CaseEvent,
     CaseSupport,
+    ExemptReason,
     Extension,
     PhotoKind,
     Satisfaction,
     WhistleCall,
 )
 from linli.cases.selectors import CaseView
+from linli.cases.views import exemptions as exemption_views
 from linli.cases.workflow import OPEN_STATUSES, RUNNING_STATUSES, Action, Note, Status
 from linli.core import workcal
 from linli.core.errors import DomainError
@@ -92,7 +94,11 @@ EVENT_LABELS = {
     Note.WHISTLE: gettext_lazy("Whistle blown: departments summoned"),
     Note.REPORT_IN: gettext_lazy("A summoned department reported in"),
     Note.COMMENT: gettext_lazy("Note"),
+    Note.EXEMPTION_REQUEST: gettext_lazy("Exemption from the KPIs asked for"),
+    Note.EXEMPTION_APPROVE: gettext_lazy("Exempted from the KPIs"),
+    Note.EXEMPTION_REFUSE: gettext_lazy("Exemption from the KPIs refused"),
 }
+EXEMPTION_NOTES = {Note.EXEMPTION_REQUEST, Note.EXEMPTION_APPROVE, Note.EXEMPTION_REFUSE}
 # Supervision entries stand out on the staff timeline.
 ALERT_EVENTS = {Note.URGE, Note.REMIND, Note.SUPERVISE, Note.ESCALATE, Note.WHISTLE}
 
@@ -354,6 +360,8 @@ def _offers(user, case: Case, extensions, calls, failed) -> tuple[list[Offer], l
                     style="warning",
                 )
             )
+    # Exemptions from the KPIs (linli.cases.views.exemptions): ask, or answer.
+    offers += exemption_views.offers(user, case, Offer, _form)
     stray: list[str] = []
     if failed_form is not None:
         for offer in offers:
@@ -452,6 +460,8 @@ def _details(event: CaseEvent, names: dict[str, str], staff: bool) -> list[str]:
                 "minutes": d.get("minutes", 0),
             }
         )
+    elif action in EXEMPTION_NOTES and staff and d.get("reason") in ExemptReason.values:
+        out.append(_("Reason: %(reason)s") % {"reason": ExemptReason(d["reason"]).label})
     elif action == Note.REMIND and staff and "working_hours_left" in d:
         out.append(_("%(hours)s working hours left") % {"hours": d["working_hours_left"]})
     elif action == Note.ESCALATE and staff and "working_days_overdue" in d:
