@@ -10,6 +10,7 @@ from linli.cases.api import router as cases_router
 from linli.cases.api_sensors import DeviceKeyRefused
 from linli.cases.api_sensors import router as sensors_router
 from linli.core.errors import DomainError
+from linli.insights.api import router as insights_router
 from linli.notifications.api import router as notifications_router
 from linli.people.api import router as people_router
 
@@ -77,3 +78,4 @@ api.add_router("", people_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("", cases_router)
 api.add_router("/sensors", sensors_router)
+api.add_router("", insights_router)

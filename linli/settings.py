@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from linli.env import env_bool, env_int, env_key, env_keys, env_list, env_str, env_time_ranges
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "linli.people",
     "linli.notifications",
     "linli.cases",
+    "linli.insights",
     "linli.demo",
 ]
 
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "linli.core.context_processors.site",
                 "linli.notifications.context_processors.notifications",
+                "linli.insights.context_processors.insights",
             ],
         },
     },
@@ -241,6 +244,43 @@ LINLI_WORKCAL_TTL_SECONDS = env_int("LINLI_WORKCAL_TTL_SECONDS", 5, minimum=0)
 LINLI_DUPLICATE_RADIUS_M = env_int("LINLI_DUPLICATE_RADIUS_M", 150, minimum=1)
 LINLI_DUPLICATE_DAYS = env_int("LINLI_DUPLICATE_DAYS", 7, minimum=1)
 LINLI_DUPLICATE_SIMILARITY = env_int("LINLI_DUPLICATE_SIMILARITY", 30, minimum=0)
+# Where `train_matter_suggester` saves the matter suggester's model and every process reads
+# it (docs/suggester.md).
+LINLI_SUGGESTER_PATH = Path(
+    env_str("LINLI_SUGGESTER_PATH", str(VAR_DIR / "models" / "matter_suggester.joblib"))
+)
+# The KPI limits (docs/kpis.md): a dispatch is timely within this many working hours of the
+# case entering the centre's queue; a sign-for is a timely response within these working
+# hours of the dispatch (or reopen), by urgency.
+LINLI_KPI_DISPATCH_HOURS = env_int("LINLI_KPI_DISPATCH_HOURS", 2, minimum=0)
+LINLI_KPI_SIGN_HOURS = {
+    "normal": env_int("LINLI_KPI_SIGN_HOURS_NORMAL", 8, minimum=0),
+    "urgent": env_int("LINLI_KPI_SIGN_HOURS_URGENT", 2, minimum=0),
+    "critical": env_int("LINLI_KPI_SIGN_HOURS_CRITICAL", 1, minimum=0),
+}
+# The monthly evaluation workbook (docs/kpis.md): the composite score weighs these
+# rates ("name:weight,…"; governance-standards §2.2), and its colour grades start at these
+# scores (green, blue, yellow; red below).
+LINLI_KPI_WEIGHTS: dict[str, int] = {}
+for _item in env_list(
+    "LINLI_KPI_WEIGHTS", ["on_time_rate:30", "satisfaction_rate:35", "resolution_rate:35"]
+):
+    _name, _colon, _weight = _item.partition(":")
+    if not (_colon and _name.strip() and _weight.strip().isdigit() and int(_weight) > 0):
+        raise ImproperlyConfigured(
+            f"LINLI_KPI_WEIGHTS must be name:weight pairs with whole weights above 0, not {_item!r}"
+        )
+    LINLI_KPI_WEIGHTS[_name.strip()] = int(_weight)
+_grades = env_list("LINLI_KPI_GRADES", ["90", "80", "70"])
+if (
+    len(_grades) != 3
+    or not all(g.isdigit() for g in _grades)
+    or _grades != sorted(_grades, key=int, reverse=True)
+):
+    raise ImproperlyConfigured(
+        f"LINLI_KPI_GRADES must be three scores, highest first (90,80,70), not {_grades!r}"
+    )
+LINLI_KPI_GRADES = dict(zip(("green", "blue", "yellow"), map(int, _grades), strict=True))
 
 # --- Static files -------------------------------------------------------------------------
 # Third-party assets come from npm (package-lock.json) and are served straight from
@@ -272,6 +312,11 @@ LINLI_TILE_URL = env_str("LINLI_TILE_URL", "")
 LINLI_TILE_ATTRIBUTION = env_str("LINLI_TILE_ATTRIBUTION", "")
 # How often a process re-checks whether grid polygons changed in another process.
 LINLI_GRID_INDEX_TTL_SECONDS = env_int("LINLI_GRID_INDEX_TTL_SECONDS", 5, minimum=0)
+# How long a process keeps the matter catalogue (with questions and options) before it
+# re-reads it; a save in the same process forgets it at once.
+LINLI_CATALOGUE_TTL_SECONDS = env_int(
+    "LINLI_CATALOGUE_TTL_SECONDS", LINLI_GRID_INDEX_TTL_SECONDS, minimum=0
+)
 
 # --- Security ------------------------------------------------------------------------------
 LINLI_HTTPS = env_bool("LINLI_HTTPS", not DEBUG)

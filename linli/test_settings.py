@@ -25,6 +25,7 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 LINLI_SMS_BACKEND = "linli.accounts.sms.LocmemSmsBackend"
 LINLI_GRID_INDEX_TTL_SECONDS = 0
+LINLI_CATALOGUE_TTL_SECONDS = 0
 # Overrides are read once per calendar call, so query counts do not depend on timing.
 LINLI_WORKCAL_TTL_SECONDS = 0
 # Serve static files through the finders, without scanning a collected STATIC_ROOT.

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/", include("linli.people.urls")),
     path("cases/", include("linli.cases.urls")),
     path("notifications/", include("linli.notifications.urls")),
+    path("insights/", include("linli.insights.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

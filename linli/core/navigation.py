@@ -17,6 +17,7 @@ NAV = [
     (_("Cases"), "cases:list", STAFF),
     (_("Queue"), "cases:queue", {"dispatcher", "admin"}),
     (_("Inbox"), "cases:inbox", {"handler"}),
+    (_("Exemptions"), "cases:exemptions", {"leader"}),
     (_("To check"), "cases:verify", {"grid_worker", "dispatcher", "admin"}),
     (_("My household"), "people:mine", {"resident"}),
     (_("Register"), "people:home", {"grid_worker", "dispatcher", "admin"}),
@@ -26,6 +27,7 @@ NAV = [
     (_("Visits"), "people:overdue", {"grid_worker", "dispatcher", "admin"}),
     (_("Import grids"), "areas:import", {"admin"}),
     (_("Import 12345"), "cases:import", {"dispatcher", "admin"}),
+    (_("Matter suggester"), "cases:suggester", {"admin"}),
     (_("Administration"), "admin:index", {"admin"}),
 ]
 

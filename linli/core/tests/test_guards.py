@@ -150,6 +150,9 @@ PAGES = {
     "cases:inbox": (lambda s: [], {"handler"}),
     "cases:verify": (lambda s: [], {"grid_worker", "other_grid_worker", "dispatcher", "admin"}),
     "cases:extensions": (lambda s: [], {"dispatcher", "admin"}),
+    "cases:exemptions": (lambda s: [], {"dispatcher", "leader", "admin"}),
+    "cases:suggester": (lambda s: [], {"admin"}),
+    "insights:kpis": (lambda s: [], STAFF),
 }
 # Pages anyone may open without signing in.
 PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
@@ -177,11 +180,17 @@ NOT_PAGES = {
     "cases:matter_search": "htmx partial of cases:report (test_views_report)",
     "cases:matter_questions": "htmx partial of cases:report (test_views_report)",
     "cases:duplicates": "htmx partial of cases:report (test_views_report)",
+    "cases:suggest_report": "POST only (htmx partial of cases:report; test_suggest)",
+    "cases:suggest_case": "htmx partial of cases:case (test_suggest)",
     "cases:bulk": "POST only (the bulk form on cases:queue; test_views_lists)",
     "cases:act": "POST only (the action forms on cases:case; test_views_case)",
     "cases:extension_decide": "POST only (the form on cases:case; test_views_case)",
     "cases:report_in": "POST only (the form on cases:case; test_views_case)",
+    "cases:exemption_request": "POST only (the form on cases:case; test_exemptions)",
+    "cases:exemption_decide": "POST only (forms on cases:case, cases:exemptions; test_exemptions)",
     "cases:photo": "image file behind a scope check (test_views_case)",
+    "insights:cases": "drill-down that needs a figure's query string (insights test_pages)",
+    "insights:evaluation": "xlsx download, not a page (insights test_evaluation)",
 }
 SKIPPED_NAMESPACES = ("admin", "api")
 

@@ -1,0 +1,1 @@
+from linli.cases.tests.conftest import catalogue, departments, english, matter  # noqa: F401
