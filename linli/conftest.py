@@ -15,8 +15,10 @@ PASSWORD = "Grid-work-2026"  # noqa: S105 - a test fixture
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
-    """Uploaded photos go to a directory of the test's own, never to var/media."""
+    """Uploaded photos (and a trained matter suggester) go to a directory of the test's
+    own, never to var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LINLI_SUGGESTER_PATH = tmp_path / "models" / "matter_suggester.joblib"
     return settings.MEDIA_ROOT
 
 

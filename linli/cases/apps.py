@@ -18,4 +18,5 @@ class CasesConfig(AppConfig):
         from linli.cases import (
             demo,  # noqa: F401
             demo_cases,  # noqa: F401  (a year of cases, after the catalogue)
+            suggest,  # noqa: F401  (the matter suggester trained on them, full size only)
         )
