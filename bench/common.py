@@ -1,11 +1,15 @@
 """What every benchmark shares: a timer and one way to print a figure beside the reference
 measured in the same run, so results compare across machines as ratios."""
 
+import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 RESULTS: list[dict] = []
 
@@ -99,3 +103,47 @@ def dump(path: str | None = None) -> None:
         with open(path, "w") as out:
             json.dump(RESULTS, out, indent=2, ensure_ascii=False)
     print(f"{len(RESULTS)} figures", file=sys.stderr)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict) -> Iterator[tuple[subprocess.Popen, int]]:
+    """The bench server (bench.server: linli's URLs plus the bare references) under
+    gunicorn, one sync worker per core, on a free port; yields (process, port) once it
+    accepts connections, and stops it afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.server.wsgi:application",
+            "--workers",
+            str(os.cpu_count() or 2),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -41,4 +41,9 @@ def bare(request):
     return JsonResponse({"ok": True}, status=201)
 
 
-urlpatterns = [path("bench/bare", bare), *linli_urlpatterns]
+def ping(request):
+    """The least a JSON GET can cost: the reference of the list API (bench_list)."""
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [path("bench/bare", bare), path("bench/ping", ping), *linli_urlpatterns]

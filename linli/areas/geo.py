@@ -103,6 +103,8 @@ class GridIndex:
         shapely.prepare(self.polygons)
         self.tree = shapely.STRtree(self.polygons)
         self.bounds = shapely.total_bounds(self.polygons) if len(self.polygons) else None
+        # pk -> the grid's row as `locate_grid` read it, kept as long as this index is.
+        self.rows: dict[int, object] = {}
 
     def __len__(self) -> int:
         return len(self.pks)
@@ -204,6 +206,32 @@ def locate(lon: float, lat: float) -> "Area | None":
         Area.objects.select_related("parent").order_by().filter(pk=pk, level=Area.Level.GRID)
     )
     return rows[0] if rows else None
+
+
+GRID_ROW_FIELDS = ("id", "level", "code", "name", "parent_id", "path")
+
+
+def locate_grid(lon: float, lat: float) -> "Area | None":
+    """`locate` for the request path (case intake): the grid's row is read once per
+    version of the index and kept with it, so that a lookup costs no query. It holds
+    only GRID_ROW_FIELDS (no geometry, no parent). Saving a grid moves the version, so a
+    renamed, moved or deleted grid is seen when the index is (within
+    LINLI_GRID_INDEX_TTL_SECONDS). The row is shared between requests: read it only."""
+    from linli.areas.models import Area
+
+    index = grid_index()
+    pk = index.locate(lon, lat)
+    if pk is None:
+        return None
+    row = index.rows.get(pk)
+    if row is None:
+        rows = list(
+            Area.objects.only(*GRID_ROW_FIELDS).order_by().filter(pk=pk, level=Area.Level.GRID)
+        )
+        if not rows:
+            return None
+        row = index.rows[pk] = rows[0]
+    return row
 
 
 def locate_many(points) -> np.ndarray:

@@ -29,7 +29,7 @@ from ninja.errors import HttpError, ValidationError
 from linli.accounts.auth import token_auth
 from linli.accounts.models import Department
 from linli.accounts.schemas import ErrorOut
-from linli.cases import case_services, permissions, selectors
+from linli.cases import case_services, exemptions, permissions, selectors, suggest
 from linli.cases.forms_report import matter_visible
 from linli.cases.models import Case, CaseSupport, Extension, Matter, Source, WhistleCall
 from linli.cases.schemas import (
@@ -41,10 +41,16 @@ from linli.cases.schemas import (
     DuplicateOut,
     DuplicateQuery,
     EventOut,
+    ExemptionDecisionIn,
+    ExemptionIn,
+    ExemptionOut,
+    ExemptionQuery,
     ExtensionDecideIn,
     ExtensionIn,
     ExtensionOut,
     MatterOut,
+    MatterSuggestIn,
+    MatterSuggestOut,
     MergeIn,
     NoteIn,
     RateIn,
@@ -101,7 +107,7 @@ def _matter(request, code: str, *, field: str = "matter") -> Matter:
     """The matter a case is filed under, as the report page finds it (residents: the
     public ones; a retired one is found, so that the service says it is not in use)."""
     public_only = _residents_only_public(request.user)
-    matter = matter_visible(code.strip(), public_only=public_only)
+    matter = selectors.matter_for_filing(code.strip(), public_only=public_only)
     if matter is None:
         message = _("No such matter; choose one from the catalogue.")
         raise DomainError("invalid", message, {field: [message]})
@@ -251,7 +257,8 @@ def _action_label(action: str) -> str:
     return action
 
 
-def _event(event, case: Case, level: str) -> dict:
+def _event(event, case: Case, level: str, photos: list | None = None) -> dict:
+    """A timeline entry; `photos` are its photos when in hand (else read through it)."""
     staff = level == STAFF
     actor = event.actor
     return {
@@ -271,7 +278,9 @@ def _event(event, case: Case, level: str) -> dict:
         if staff and actor is not None
         else None,
         "data": event.data if staff else None,
-        "photo_ids": [p.pk for p in event.photos.all()] if level != PUBLIC else [],
+        "photo_ids": [p.pk for p in (event.photos.all() if photos is None else photos)]
+        if level != PUBLIC
+        else [],
     }
 
 
@@ -348,10 +357,23 @@ def _moves_for(viewer, case: Case) -> list[str]:
     return names
 
 
-def _detail(view: CaseView, viewer) -> dict:
+def _detail(view: CaseView, viewer, *, filed: bool = False) -> dict:
+    """The case as `viewer` may see it. `filed`: the case case_report has just written,
+    answered from the objects in hand instead of read back; nobody follows it yet,
+    nothing is assigned, asked for or summoned, and its timeline is the report entry with
+    the photos filed with it (the same answer as GET /cases/{id}, tested)."""
     case, level = view.case, view.level
     staff = level == STAFF
     public = level == PUBLIC
+    if filed:
+        report, photos = case._last_event, case._last_photos
+        supporters = 0
+        timeline = [_event(report, case, level, photos)] if staff or report.public else []
+    else:
+        supporters = case.supports.count()
+        events = selectors.case_timeline(case, level=level)
+        timeline = [_event(event, case, level) for event in events]
+        photos = selectors.case_photos(case, level=level)
     # The reporter's own answers and choice of anonymity are theirs and the staff's;
     # residents who follow the case ("me too") see the place and photos only.
     own = staff or (not public and permissions.is_reporter_of(viewer, case))
@@ -373,9 +395,9 @@ def _detail(view: CaseView, viewer) -> dict:
         "deadline": case.deadline,
         "overdue": _overdue(case, timezone.now()),
         "lead_department": _code_name(case.lead_department),
-        "supporters": case.supports.count(),
+        "supporters": supporters,
         "merged_into": case.merged_into.number if case.merged_into_id else None,
-        "timeline": [_event(e, case, level) for e in selectors.case_timeline(case, level=level)],
+        "timeline": timeline,
         "actions": [] if public else _moves_for(viewer, case),
         "source": None if public else case.source,
         "urgency": None if public else case.urgency,
@@ -384,7 +406,7 @@ def _detail(view: CaseView, viewer) -> dict:
         "address": None if public else case.address,
         "satisfaction": None if public else case.satisfaction,
         "resolved": None if public else case.resolved,
-        "photos": None if public else [_photo(p) for p in selectors.case_photos(case, level=level)],
+        "photos": None if public else [_photo(photo) for photo in photos],
         "anonymous": case.anonymous if own else None,
         "answers": case.answers if own else None,
     }
@@ -405,10 +427,14 @@ def _detail(view: CaseView, viewer) -> dict:
     if not staff:
         return detail | staff_only
     reporter = case.reporter if case.reporter_id and not case.anonymous else None
-    extensions = case.extensions.select_related("department", "requested_by", "decided_by")
-    whistles = case.whistles.select_related("called_by").prefetch_related(
-        "calls__department", "calls__reported_by"
-    )
+    if filed:
+        assignments, extensions, whistles = [], [], []
+    else:
+        assignments = case.assignments.select_related("department")
+        extensions = case.extensions.select_related("department", "requested_by", "decided_by")
+        whistles = case.whistles.select_related("called_by").prefetch_related(
+            "calls__department", "calls__reported_by"
+        )
     return detail | {
         "reporter": {"name": _display_name(reporter), "phone_masked": reporter.phone_masked}
         if reporter is not None
@@ -420,8 +446,7 @@ def _detail(view: CaseView, viewer) -> dict:
         "sendback_count": case.sendback_count,
         "reopen_count": case.reopen_count,
         "assignments": [
-            {"department": _code_name(a.department), "role": a.role}
-            for a in case.assignments.select_related("department")
+            {"department": _code_name(a.department), "role": a.role} for a in assignments
         ],
         "extensions": [_extension(e) for e in extensions],
         "whistles": [_whistle(w) for w in whistles],
@@ -555,6 +580,38 @@ def matter_list(request, q: str | None = None):
     return matters
 
 
+# Before /matters/{code}, whose pattern would otherwise take "suggest" for a code.
+@router.post(
+    "/matters/suggest",
+    response={200: MatterSuggestOut, **ERRORS},
+    summary="The matters a report's words are most likely about (智能派单)",
+)
+def matter_suggest(request, payload: MatterSuggestIn):
+    """Up to three active matters with the model's confidence (0–1), most likely first;
+    residents get only the matters offered to them. Learnt from the centre's closed cases:
+    without a trained model `ready` is false and `reason` is `not_enough_history`. A POST
+    that changes nothing, so that the words stay out of URLs and access logs."""
+    found = suggest.matter_suggest(payload.text, public_only=_residents_only_public(request.user))
+    info = found.model
+    return {
+        "ready": found.ready,
+        "reason": found.reason,
+        "message": found.message,
+        "suggestions": [
+            {"code": s.matter.code, "name": s.matter.name, "confidence": s.confidence}
+            for s in found.items
+        ],
+        "model": {
+            "trained_at": info.trained_at,
+            "accuracy_top1": round(info.accuracy_top1, 4),
+            "accuracy_top3": round(info.accuracy_top3, 4),
+            "cases": info.n_cases,
+        }
+        if info is not None
+        else None,
+    }
+
+
 @router.get("/matters/{code}", response={200: MatterOut, 404: ErrorOut})
 def matter_detail(request, code: str):
     matter = matter_visible(code, public_only=_residents_only_public(request.user))
@@ -635,11 +692,13 @@ def case_create(request):
         contact_name=payload.contact_name,
         contact_phone=payload.contact_phone,
     )
-    view = selectors.case_view_for(user, case.pk)
-    if view is None:
-        # A grid worker's patrol report from beyond their grid: theirs, outside their scope.
-        view = CaseView(case, "reporter")
-    return Status(201, _detail(view, user))
+    from linli.api import api  # the API this router is mounted on (it imports this module)
+
+    detail = _detail(selectors.case_view_filed(user, case), user, filed=True)
+    # Rendered as it is rather than validated once more against CaseDetailOut, which took
+    # a tenth of a filing: it is the dict GET /cases/{id} answers through that schema, and
+    # linli/cases/tests/test_intake_speed.py checks that the two answers are equal.
+    return api.create_response(request, detail, status=201)
 
 
 @router.get(
@@ -922,6 +981,68 @@ def extension_decide(request, extension_id: int, payload: ExtensionDecideIn):
         extension=extension, actor=request.user, approve=payload.approve, note=payload.note
     )
     return _extension(extension)
+
+
+# --- exemptions from the KPIs (免考核; linli.cases.exemptions) ----------------------------------
+
+
+def _exemption(exemption) -> dict:
+    return {
+        "id": exemption.pk,
+        "case_id": exemption.case_id,
+        "case_number": exemption.case.number,
+        "reason": exemption.reason,
+        "note": exemption.note,
+        "status": exemption.status,
+        "requested_by": _display_name(exemption.requested_by),
+        "decided_by": _display_name(exemption.decided_by),
+        "decided_at": exemption.decided_at,
+        "decision_note": exemption.decision_note,
+        "created_at": exemption.created_at,
+    }
+
+
+@router.post(
+    "/cases/{case_id}/exemptions",
+    response={201: ExemptionOut, **ERRORS},
+    summary="Ask to take a case out of the KPIs (the centre or the lead department)",
+)
+def exemption_request(request, case_id: int, payload: ExemptionIn):
+    view = _view(request, case_id)
+    if not view.is_staff:
+        raise HttpError(403, _("You may not do this."))
+    exemption = exemptions.exemption_request(
+        case=view.case, actor=request.user, reason=payload.reason, note=payload.note
+    )
+    return Status(201, _exemption(exemption))
+
+
+@router.post(
+    "/exemptions/{exemption_id}/decision",
+    response={200: ExemptionOut, **ERRORS},
+    summary="Approve or refuse an exemption (a leader other than who asked)",
+)
+def exemption_decide(request, exemption_id: int, payload: ExemptionDecisionIn):
+    """A refusal needs a `note`; an approval takes the case out of the rates."""
+    exemption = exemptions.exemption_for(request.user, exemption_id)
+    if exemption is None:
+        raise _not_found(_("No such exemption in your area."))
+    exemption = exemptions.exemption_decide(
+        exemption=exemption, actor=request.user, approve=payload.approve, note=payload.note
+    )
+    return _exemption(exemptions.exemption_for(request.user, exemption.pk) or exemption)
+
+
+@router.get(
+    "/exemptions",
+    response={200: list[ExemptionOut], **ERRORS},
+    summary="Exemptions of the cases you see: waiting first, then approved and refused",
+)
+def exemption_list(request, query: Query[ExemptionQuery]):
+    rows = exemptions.exemption_filter(
+        exemptions.exemptions_for(request.user), status=query.status, reason=query.reason
+    )
+    return [_exemption(e) for e in rows[: query.limit]]
 
 
 @router.post(

@@ -15,13 +15,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import phonenumbers
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import Department
 from linli.areas import geo
-from linli.cases import notices, permissions
+from linli.cases import counters, notices, permissions
 from linli.cases.models import (
     ADDRESS_MAX,
     CONTACT_PHONE_CONTEXT,
@@ -236,7 +237,10 @@ def answers_clean(
     answers = dict(answers or {})
     clean: dict = {}
     problems: dict[str, list[str]] = {}
-    questions = {q.code: q for q in matter.questions.prefetch_related("options")}
+    # Questions and options prefetched with the matter (selectors.matter_for_filing) are
+    # used as they are; otherwise two queries.
+    questions = {q.code: q for q in matter.questions.all()}
+    prefetch_related_objects(list(questions.values()), "options")
     for code in answers.keys() - questions.keys():
         problems[f"answers.{code}"] = [_("This matter does not ask this question.")]
     for code, question in questions.items():
@@ -293,6 +297,35 @@ def case_number(case: Case) -> str:
     return f"{timezone.localtime(case.reported_at).year}-{case.pk:08d}"
 
 
+# SQLite transaction modes that take the write lock at BEGIN.
+WRITE_LOCKING_BEGINS = frozenset({"IMMEDIATE", "EXCLUSIVE"})
+
+
+def _case_id_take(using: str) -> int | None:
+    """The id the next case gets, taken inside the filing's transaction before the
+    insert, so that the number (year and id) goes in with the row instead of by a second
+    UPDATE. None where that is not safe: the insert then picks the id and the number
+    follows it."""
+    connection = connections[using]
+    table, column = Case._meta.db_table, Case._meta.pk.column
+    if connection.vendor == "postgresql":
+        # What the id column's own default calls: no two transactions get the same value.
+        sql, params = "SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column]
+    elif connection.vendor == "sqlite" and connection.transaction_mode in WRITE_LOCKING_BEGINS:
+        # The transaction holds the write lock from BEGIN (settings: IMMEDIATE), so no
+        # other case can be inserted between this read and our insert. The id is the one
+        # AUTOINCREMENT would give: above every id ever used, deleted rows included.
+        highest = f"SELECT max({column}) FROM {table}"  # noqa: S608 - the model's own names
+        sequence = "SELECT seq FROM sqlite_sequence WHERE name = %s"
+        sql = f"SELECT max(coalesce(({sequence}), 0), coalesce(({highest}), 0)) + 1"
+        params = [table]
+    else:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 def _contact_phone(raw: str) -> str | None:
     """E.164 form of a mainland number, mobile or fixed line (a 12345 caller may ring
     from either), or None."""
@@ -336,14 +369,13 @@ def _place(lon, lat, cleaned: list[CleanImage], fields: dict):
         message = _("This point is not in China; are longitude and latitude swapped?")
         fields["lon"] = fields["lat"] = [message]
         return x, y, None
-    grid = geo.locate(x, y)
+    grid = geo.locate_grid(x, y)
     if grid is None:
         message = _("This point is outside every grid of the street.")
         fields["lon"] = fields["lat"] = [message]
     return x, y, grid
 
 
-@transaction.atomic
 def case_report(
     *,
     matter: Matter,
@@ -413,46 +445,59 @@ def case_report(
     x, y, grid = _place(lon, lat, cleaned, fields)
     if fields:
         raise _invalid(fields)
-    try:
-        with transaction.atomic():
-            case = Case.objects.create(
-                # A placeholder until the id is known; the number is unique, so it must be.
-                number=uuid.uuid4().hex,
-                source=source,
-                matter=matter,
-                urgency=urgency,
-                description=description,
-                lon=x,
-                lat=y,
-                address=address,
-                grid=grid,
-                reporter=reporter,
-                anonymous=anonymous,
-                status=Status.REPORTED,
-                reported_at=now,
-                answers=clean,
-                external_ref=external_ref,
-                contact_name=contact_name,
-                **contact_phone_fields(phone or ""),
-                created_at=now,
-            )
-    except IntegrityError:
-        # Two imports of the same order at the same instant: the constraint decides.
-        raise _field_error("external_ref", _("This order has already been taken in.")) from None
-    case.number = case_number(case)
-    case.save(update_fields=["number"])
-    event = CaseEvent.objects.create(
-        case=case,
-        actor=entered_by or reporter,
-        action="report",
-        from_status="",
-        to_status=Status.REPORTED,
-        public=True,
-        data={"source": source},
+    case = Case(
+        source=source,
+        matter=matter,
+        urgency=urgency,
+        description=description,
+        lon=x,
+        lat=y,
+        address=address,
+        grid=grid,
+        reporter=reporter,
+        anonymous=anonymous,
+        status=Status.REPORTED,
+        reported_at=now,
+        answers=clean,
+        external_ref=external_ref,
+        contact_name=contact_name,
+        **contact_phone_fields(phone or ""),
         created_at=now,
     )
-    notices.case_event_notify(case, event)
-    _photos_store(case, event, PhotoKind.REPORT, cleaned, now)
+    # Everything above only reads. The writes follow in one short transaction: on SQLite
+    # it holds the database's one write lock, which every other filing waits for.
+    using = router.db_for_write(Case)
+    with transaction.atomic(using=using):
+        case.pk = _case_id_take(using)
+        numbered = case.pk is not None
+        # Without the id, a placeholder until the insert gives it: the number is unique.
+        case.number = case_number(case) if numbered else uuid.uuid4().hex
+        if external_ref:
+            try:
+                with transaction.atomic(using=using):
+                    case.save(force_insert=True, using=using)
+            except IntegrityError:
+                # Two imports of the same order at the same instant: the constraint decides.
+                message = _("This order has already been taken in.")
+                raise _field_error("external_ref", message) from None
+        else:
+            case.save(force_insert=True, using=using)
+        if not numbered:
+            case.number = case_number(case)
+            case.save(update_fields=["number"], using=using)
+        event = CaseEvent.objects.using(using).create(
+            case=case,
+            actor=entered_by or reporter,
+            action="report",
+            from_status="",
+            to_status=Status.REPORTED,
+            public=True,
+            data={"source": source},
+            created_at=now,
+        )
+        case._last_event = event
+        notices.case_event_notify(case, event)
+        case._last_photos = _photos_store(case, event, PhotoKind.REPORT, cleaned, now)
     return case
 
 
@@ -508,11 +553,17 @@ def case_dispatch(
         [CaseAssignment(case=case, department=department, role="lead", created_at=now)]
         + [CaseAssignment(case=case, department=d, role="co_handler", created_at=now) for d in co]
     )
+    queued = counters.queued_since(
+        case.events.filter(to_status=Status.ACCEPTED).order_by("created_at", "pk")
+    )
     changes = {
         "lead_department": department,
         "urgency": urgency,
         "deadline": deadline,
         "dispatched_at": now,
+        "dispatch_count": case.dispatch_count + 1,
+        "dispatch_on_time_count": case.dispatch_on_time_count
+        + counters.dispatch_in_time(queued, now),
     }
     data = {
         "department": department.code,
@@ -553,7 +604,9 @@ def case_sign(*, case: Case, actor, note: str = "", at: datetime | None = None) 
     case, to = _begin(case, actor, Action.SIGN)
     note = _note(note, required=False)
     now = at or timezone.now()
-    return _finish(case, actor, Action.SIGN, to, now, {"signed_at": now}, note=note)
+    in_time = counters.sign_in_time(case.dispatched_at, now, case.urgency)
+    changes = {"signed_at": now, "sign_on_time_count": case.sign_on_time_count + in_time}
+    return _finish(case, actor, Action.SIGN, to, now, changes, note=note)
 
 
 @transaction.atomic
@@ -600,7 +653,12 @@ def case_reply(
     note = _note(note, required=True)
     cleaned = _photos_clean(photos)
     now = at or timezone.now()
-    case = _finish(case, actor, Action.REPLY, to, now, {"replied_at": now}, note=note)
+    changes = {
+        "replied_at": now,
+        "reply_count": case.reply_count + 1,
+        "was_overdue": case.was_overdue or (case.deadline is not None and now > case.deadline),
+    }
+    case = _finish(case, actor, Action.REPLY, to, now, changes, note=note)
     _photos_store(case, case._last_event, PhotoKind.REPLY, cleaned, now)
     return case
 
@@ -660,10 +718,18 @@ def case_rate(
     """Record the reporter's verdict (回访): resolved or not, and how satisfied. Recorded by
     the reporter or by the centre's callback, never by a handler who replied."""
     case, to = _begin(case, actor, Action.RATE)
-    # A handler who also reported the case would otherwise rate their own work.
-    if actor.pk in _replied_by(case):
+    # A handler who also reported the case would otherwise rate their own work, or their
+    # own department's: the callback is the resident's or the centre's (issue 5 §3).
+    if actor.pk in _replied_by(case) or (
+        actor.role == "handler"
+        and case.assignments.filter(department_id=actor.department_id).exists()
+    ):
         raise DomainError(
-            "forbidden", _("The rating cannot be recorded by someone who replied on the case.")
+            "forbidden",
+            _(
+                "The rating is recorded by the resident or the centre, never by a department "
+                "that handled the case."
+            ),
         )
     if satisfaction not in Satisfaction.values:
         raise _field_error("satisfaction", _("Choose satisfied, basically satisfied or not."))
@@ -909,22 +975,6 @@ def case_urge(*, case: Case, actor, note: str = "", at: datetime | None = None) 
     return _record(case, actor, Note.URGE, at or timezone.now(), note=note)
 
 
-def _alert(case_id: int, kind: str, deadline: datetime, now: datetime, data: dict) -> bool:
-    """Take one supervision step, once per (case, kind, deadline); False when taken."""
-    with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case_id)
-        if case.status not in RUNNING_STATUSES or case.deadline != deadline:
-            return False
-        try:
-            with transaction.atomic():
-                CaseAlert.objects.create(case=case, kind=kind, deadline=deadline, created_at=now)
-        except IntegrityError:
-            return False
-        note_kind = {"remind": Note.REMIND, "supervise": Note.SUPERVISE, "escalate": Note.ESCALATE}
-        _record(case, None, note_kind[kind], now, data=data)
-    return True
-
-
 def sla_sweep(*, at: datetime | None = None) -> dict[str, int]:
     """One pass of supervision over the cases departments are working on (standards §2.4):
     a reminder when the deadline is at most REMIND_WORKING_HOURS working hours away, a
@@ -944,25 +994,101 @@ def sla_sweep(*, at: datetime | None = None) -> dict[str, int]:
     # Calendar bounds first (indexed on deadline), the working-time rule on what is left:
     # REMIND_WORKING_HOURS of office time never span more than a long holiday.
     soon = without("remind").filter(deadline__gt=now, deadline__lte=now + timedelta(days=10))
+    found = []
     for case_id, deadline in soon.values_list("pk", "deadline").iterator():
         left = workcal.working_hours_between(now, deadline)
         if left <= REMIND_WORKING_HOURS:
-            data = {"working_hours_left": round(left, 1)}
-            taken["remind"] += _alert(case_id, "remind", deadline, now, data)
-    for case_id, deadline in (
-        without("supervise").filter(deadline__lte=now).values_list("pk", "deadline")
-    ):
-        taken["supervise"] += _alert(case_id, "supervise", deadline, now, {})
+            found.append((case_id, deadline, {"working_hours_left": round(left, 1)}))
+    taken["remind"] += _alerts("remind", found, now)
+    found = [
+        (case_id, deadline, {})
+        for case_id, deadline in without("supervise")
+        .filter(deadline__lte=now)
+        .values_list("pk", "deadline")
+        .iterator()
+    ]
+    taken["supervise"] += _alerts("supervise", found, now)
     # Working days are counted by date: the fifth can begin four days and some hours after
     # the deadline (a Sunday make-up day due at 17:30, then Monday to Friday), so the
     # calendar bound keeps one day less.
     late = without("escalate").filter(deadline__lt=now - timedelta(days=ESCALATE_WORKING_DAYS - 1))
+    found = []
     for case_id, deadline in late.values_list("pk", "deadline").iterator():
         overdue = workcal.working_days_between(deadline, now)
         if overdue >= ESCALATE_WORKING_DAYS:
-            taken["escalate"] += _alert(
-                case_id, "escalate", deadline, now, {"working_days_overdue": overdue}
+            found.append((case_id, deadline, {"working_days_overdue": overdue}))
+    taken["escalate"] += _alerts("escalate", found, now)
+    return taken
+
+
+ALERT_BATCH = 500
+
+
+def _alerts(kind: str, found: list, now: datetime) -> int:
+    """Take one supervision step on each of `found` ((case id, deadline, data), in order),
+    once per (case, kind, deadline), skipping cases no longer running or whose deadline
+    moved. ALERT_BATCH cases to a transaction: the cases locked, the alerts not yet taken
+    inserted in one statement, the newly overdue cases marked in one, their timeline
+    entries in one, then each one's notices. Returns how many steps were taken."""
+    note_kind = {"remind": Note.REMIND, "supervise": Note.SUPERVISE, "escalate": Note.ESCALATE}
+    taken = 0
+    for start in range(0, len(found), ALERT_BATCH):
+        chunk = found[start : start + ALERT_BATCH]
+        with transaction.atomic():
+            locked = (
+                Case.objects.select_for_update(of=("self",))
+                .select_related("grid", "matter", "lead_department")
+                .filter(pk__in=[case_id for case_id, _deadline, _data in chunk])
+                .order_by("pk")
+                .in_bulk()
             )
+            done = set(
+                CaseAlert.objects.filter(case_id__in=list(locked), kind=kind).values_list(
+                    "case_id", "deadline"
+                )
+            )
+            new = []
+            for case_id, deadline, data in chunk:
+                case = locked.get(case_id)
+                if (
+                    case is not None
+                    and case.status in RUNNING_STATUSES
+                    and case.deadline == deadline
+                    and (case_id, deadline) not in done
+                ):
+                    new.append((case, data))
+            CaseAlert.objects.bulk_create(
+                [
+                    CaseAlert(case=case, kind=kind, deadline=case.deadline, created_at=now)
+                    for case, _data in new
+                ]
+            )
+            if kind == "supervise":
+                late = [case for case, _data in new if not case.was_overdue]
+                # What Case.save does: the KPI rollups fold the change (tally_dirty).
+                Case.objects.filter(pk__in=[case.pk for case in late]).update(
+                    was_overdue=True, tally_dirty=True, updated_at=timezone.now()
+                )
+                for case in late:
+                    case.was_overdue = True
+            # _record for each, with the timeline entries inserted in one statement.
+            events = CaseEvent.objects.bulk_create(
+                [
+                    CaseEvent(
+                        case=case,
+                        action=note_kind[kind],
+                        from_status=case.status,
+                        to_status=case.status,
+                        public=note_kind[kind] in PUBLIC_NOTES,
+                        data=data,
+                        created_at=now,
+                    )
+                    for case, data in new
+                ]
+            )
+            for (case, _data), event in zip(new, events, strict=True):
+                notices.case_event_notify(case, event)
+        taken += len(new)
     return taken
 
 

@@ -78,6 +78,34 @@ class MatterOut(Schema):
         return list(matter.questions.all())
 
 
+class MatterSuggestIn(Schema):
+    text: str = Field(max_length=TEXT_CAP, description="What the report says, as typed so far")
+
+
+class MatterSuggestionOut(Schema):
+    code: str
+    name: str
+    confidence: float = Field(description="The model's probability, 0–1")
+
+
+class SuggesterModelOut(Schema):
+    trained_at: datetime
+    accuracy_top1: float = Field(description="Held-out share with the right matter first, 0–1")
+    accuracy_top3: float = Field(description="Held-out share with it among the first three")
+    cases: int = Field(description="Closed cases the model learnt from")
+
+
+class MatterSuggestOut(Schema):
+    ready: bool = Field(description="Whether a trained model is in use")
+    reason: str | None = Field(
+        description="Why there are no suggestions: not_enough_history, unreadable, too_short "
+        "or no_match; null when there are"
+    )
+    message: str = Field(description="The reason in the caller's language; empty when none")
+    suggestions: list[MatterSuggestionOut]
+    model: SuggesterModelOut | None
+
+
 # --- filing a case ---------------------------------------------------------------------------
 
 
@@ -159,6 +187,24 @@ class ExtensionIn(Schema):
 class ExtensionDecideIn(Schema):
     approve: bool
     note: str = note_field()
+
+
+class ExemptionIn(Schema):
+    reason: str = Field(
+        description="Why the case should not count: malicious, unreasonable, outside, force_majeure"
+    )
+    note: str = note_field()
+
+
+class ExemptionDecisionIn(Schema):
+    approve: bool
+    note: str = Field("", max_length=10 * EVENT_NOTE_MAX, description="Needed to refuse")
+
+
+class ExemptionQuery(Schema):
+    status: Literal["pending", "approved", "refused"] | None = None
+    reason: Literal["malicious", "unreasonable", "outside", "force_majeure"] | None = None
+    limit: int = Field(100, ge=1, le=500)
 
 
 class WhistleIn(Schema):
@@ -282,6 +328,20 @@ class WhistleCallOut(Schema):
     reported_by: str | None
     note: str
     response_minutes: int | None = Field(description="From the whistle to reporting in")
+
+
+class ExemptionOut(Schema):
+    id: int
+    case_id: int
+    case_number: str
+    reason: str
+    note: str
+    status: str
+    requested_by: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+    created_at: datetime
 
 
 class WhistleOut(Schema):

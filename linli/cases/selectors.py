@@ -15,16 +15,20 @@ Staff outside the scope see nothing: an out-of-scope id is a 404, like a missing
 """
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.accounts.scopes import area_q
+from linli.accounts.scopes import area_q, can_see_area
+from linli.areas.models import Area
 from linli.cases.models import (
     Case,
     CaseAssignment,
@@ -35,6 +39,8 @@ from linli.cases.models import (
     Matter,
     MatterClass,
     MatterLimit,
+    MatterQuestion,
+    MatterQuestionOption,
     Source,
     Urgency,
     WhistleCall,
@@ -97,6 +103,60 @@ def matter_search(q: str, *, public_only: bool = False, limit: int = SEARCH_LIMI
         .order_by("rank", "code")
     )
     return list(matters[:limit])
+
+
+# --- the catalogue as filing reads it, kept in each process -------------------------------------
+
+# code -> (time loaded, the matter with its class, questions and options). Filing a case
+# otherwise spends three queries on the matter; the catalogue changes a few times a year.
+_filing_matters: dict[str, tuple[float, Matter]] = {}
+
+
+def _filing_ttl() -> float:
+    return settings.LINLI_CATALOGUE_TTL_SECONDS
+
+
+def matter_for_filing(code: str, *, public_only: bool) -> Matter | None:
+    """The matter `code` as the report page's matter_visible finds it (residents: the
+    public ones; a retired one is found, so that case_report says it is not in use), with
+    its class, questions and options loaded. Kept in this process: an edit saved here is
+    seen at once (the signals below); one saved by another process, or by a queryset
+    update, within LINLI_CATALOGUE_TTL_SECONDS (LINLI_GRID_INDEX_TTL_SECONDS unless set;
+    0 reads the catalogue on every call). The matter is shared between requests: read it
+    only."""
+    if not code:
+        return None
+    now = time.monotonic()
+    ttl = _filing_ttl()
+    held = _filing_matters.get(code)
+    if held is not None and ttl and now - held[0] < ttl:
+        matter = held[1]
+    else:
+        matter = (
+            Matter.objects.select_related("matter_class")
+            .prefetch_related("questions__options")
+            .filter(code=code)
+            .first()
+        )
+        # Unknown codes are not kept: anyone may post any code.
+        if matter is not None and ttl:
+            _filing_matters[code] = (now, matter)
+    if matter is None or (public_only and not matter.public):
+        return None
+    return matter
+
+
+def _filing_matters_forget(*, using=None, **kwargs) -> None:
+    _filing_matters.clear()
+    # Again once the edit is visible to every connection, in case a request of this
+    # process read the catalogue in between.
+    transaction.on_commit(_filing_matters.clear, using=using, robust=True)
+
+
+for _sender in (MatterClass, Matter, MatterQuestion, MatterQuestionOption):
+    _uid = f"matter_for_filing_{_sender.__name__}"
+    post_save.connect(_filing_matters_forget, _sender, dispatch_uid=f"{_uid}_saved")
+    post_delete.connect(_filing_matters_forget, _sender, dispatch_uid=f"{_uid}_deleted")
 
 
 def matter_limit(matter: Matter, urgency: str) -> MatterLimit | None:
@@ -172,6 +232,19 @@ def case_view_for(viewer, pk) -> CaseView | None:
         return None
     case = Case.objects.select_related("matter", "grid").filter(pk=pk).first()
     return CaseView(case, PUBLIC) if case is not None else None
+
+
+def case_view_filed(viewer, case: Case) -> CaseView:
+    """How the user who has just filed `case` sees it, without reading it back: as
+    case_view_for would for a case without followers, assignments or summons yet — staff
+    whose area scope holds its grid see it whole, a resident as its reporter — and at the
+    reporter's level when it lies beyond the filer's scope (a grid worker's patrol report
+    from beyond their grid, a call the centre took for another street)."""
+    if viewer.role in AREA_STAFF and can_see_area(viewer, case.grid):
+        return CaseView(case, STAFF)
+    if viewer.role == "resident" and case.reporter_id != viewer.pk:
+        return CaseView(case, PUBLIC)
+    return CaseView(case, REPORTER)
 
 
 def case_for(viewer, pk) -> Case | None:
@@ -280,7 +353,11 @@ def case_filter(
     if matter:
         cases = cases.filter(matter__code__startswith=matter)
     if grid:
-        cases = cases.filter(grid__path__contains=f"/{grid}/")
+        # The area's grids by id, so that the (grid, status) index serves the filter.
+        area = Area.objects.filter(code=grid).values_list("path", flat=True).first()
+        if area is None:
+            return cases.none()
+        cases = cases.filter(grid_id__in=Area.objects.filter(path__startswith=area).values("pk"))
     if source:
         cases = cases.filter(source=source)
     if department:

@@ -2,7 +2,7 @@
 
 from django.urls import path  # noqa: F401 - used by the blocks below
 
-from linli.cases.views import case, imports, lists, report
+from linli.cases.views import case, exemptions, imports, lists, report, suggest
 
 app_name = "cases"
 
@@ -30,4 +30,12 @@ urlpatterns = [
     # imports.py
     path("import/", imports.hotline_import, name="import"),
     path("import/template.xlsx", imports.hotline_template, name="import_template"),
+    # suggest.py
+    path("report/suggest/", suggest.suggest_report, name="suggest_report"),
+    path("<int:pk>/suggest/", suggest.suggest_case, name="suggest_case"),
+    path("suggester/", suggest.suggester, name="suggester"),
+    # exemptions.py
+    path("exemptions/", exemptions.exemption_list, name="exemptions"),
+    path("<int:pk>/exemption/", exemptions.exemption_request, name="exemption_request"),
+    path("exemptions/<int:pk>/decide/", exemptions.exemption_decide, name="exemption_decide"),
 ]
