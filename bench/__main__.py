@@ -10,12 +10,25 @@ import importlib
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from bench import common
 
-BENCHES = ["locate", "login", "demo", "import", "register", "photos", "intake"]
+BENCHES = [
+    "locate",
+    "login",
+    "demo",
+    "import",
+    "register",
+    "photos",
+    "intake",
+    "kpis",
+    "sweep",
+    "list",
+    "suggest",
+]
 
 
 def with_demo_database(fn) -> None:
@@ -23,8 +36,16 @@ def with_demo_database(fn) -> None:
     from linli.demo.services import demo_build
 
     def build_then_run():
-        demo_build(size="full", progress=False, accounts_path=Path(os.devnull))
-        fn()
+        from django.test import override_settings
+
+        # The full build trains the matter suggester: into a directory of its own, never
+        # over the model in var/.
+        with (
+            tempfile.TemporaryDirectory() as models,
+            override_settings(LINLI_SUGGESTER_PATH=Path(models) / "matter_suggester.joblib"),
+        ):
+            demo_build(size="full", progress=False, accounts_path=Path(os.devnull))
+            fn()
 
     common.in_fresh_database(build_then_run)
 
