@@ -1029,7 +1029,7 @@ def _alerts(kind: str, found: list, now: datetime) -> int:
     once per (case, kind, deadline), skipping cases no longer running or whose deadline
     moved. ALERT_BATCH cases to a transaction: the cases locked, the alerts not yet taken
     inserted in one statement, the newly overdue cases marked in one, their timeline
-    entries in one, then each one's notices. Returns how many steps were taken."""
+    entries in one, their notices in one. Returns how many steps were taken."""
     note_kind = {"remind": Note.REMIND, "supervise": Note.SUPERVISE, "escalate": Note.ESCALATE}
     taken = 0
     for start in range(0, len(found), ALERT_BATCH):
@@ -1086,8 +1086,9 @@ def _alerts(kind: str, found: list, now: datetime) -> int:
                     for case, data in new
                 ]
             )
-            for (case, _data), event in zip(new, events, strict=True):
-                notices.case_event_notify(case, event)
+            notices.sweep_notify(
+                kind, [(case, event) for (case, _data), event in zip(new, events, strict=True)]
+            )
         taken += len(new)
     return taken
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.crypto import decrypt
 from linli.notifications.registry import get_kind, register_kind
-from linli.notifications.services import notify
+from linli.notifications.services import notify, notify_many
 
 # (kind, title, body, email, sms). Titles and bodies are filled from the params below.
 KINDS = [
@@ -226,16 +226,57 @@ def _deadline(case) -> str:
     return formats.date_format(timezone.localtime(case.deadline), "SHORT_DATETIME_FORMAT")
 
 
-def case_event_notify(case, event) -> None:
-    """Tell the people a new timeline entry concerns."""
-    action = event.action
-    params = {
+# The supervision steps of the SLA sweep, and who each tells (case_event_notify says the
+# same one case at a time).
+SWEEP_NOTICES = {
+    "remind": "case_deadline_near",
+    "supervise": "case_overdue",
+    "escalate": "case_escalated",
+}
+
+
+def _params(case, event) -> dict:
+    return {
         "number": case.number,
         "matter": case.matter.name,
         "note": event.note,
         "deadline": _deadline(case),
         "department": case.lead_department.name if case.lead_department_id else "",
     }
+
+
+def sweep_notify(action: str, pairs: list) -> None:
+    """Tell the people a batch of one supervision step concerns — (case, event) pairs of
+    the SLA sweep, all with `action` — with one query for the recipients and one insert
+    for the notifications, whatever the number of cases."""
+    if not pairs:
+        return
+    kind = SWEEP_NOTICES[action]
+    if action == "escalate":
+        staff: dict[int, list] = {}
+        for case, _event in pairs:
+            if case.grid_id not in staff:
+                staff[case.grid_id] = list(_area_staff(case, ["leader", "dispatcher"]))
+        recipients = [staff[case.grid_id] for case, _event in pairs]
+    else:
+        handlers: dict[int, list] = {}
+        departments = {case.lead_department_id for case, _event in pairs}
+        for user in _department(d for d in departments if d is not None):
+            handlers.setdefault(user.department_id, []).append(user)
+        recipients = [handlers.get(case.lead_department_id, []) for case, _event in pairs]
+    notify_many(
+        kind,
+        [
+            (users, _params(case, event), case_link(case), f"case:{case.pk}", ())
+            for (case, event), users in zip(pairs, recipients, strict=True)
+        ],
+    )
+
+
+def case_event_notify(case, event) -> None:
+    """Tell the people a new timeline entry concerns."""
+    action = event.action
+    params = _params(case, event)
     link = case_link(case)
     ref = f"case:{case.pk}"
 

@@ -11,7 +11,12 @@ from django.utils.translation import gettext
 from linli.accounts.services import user_set_phone
 from linli.accounts.sms import SmsBackend
 from linli.notifications.models import Notification
-from linli.notifications.services import notification_read, notifications_read_all, notify
+from linli.notifications.services import (
+    notification_read,
+    notifications_read_all,
+    notify,
+    notify_many,
+)
 
 PARAMS = {"name": "王芳", "number": "C-2026-0001", "place": "城管"}
 
@@ -63,6 +68,29 @@ def test_it_writes_one_row_per_distinct_active_recipient(people, other_grid_work
             "case:1",
             None,
         )
+
+
+def test_many_messages_of_one_kind_are_written_in_one_insert(
+    people, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    resident, worker, handler = people["resident"], people["grid_worker"], people["handler"]
+    items = [
+        ([resident, worker], PARAMS | {"number": "C-1"}, "/cases/1/", "case:1", ()),
+        ([handler], PARAMS | {"number": "C-2"}, "/cases/2/", "case:2", ()),
+        ([], PARAMS, "/cases/3/", "case:3", ()),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(1):
+            rows = notify_many("test_greeting", items, email=True)
+    assert len(rows) == 3
+    got = {(n.recipient_id, n.params["number"], n.link) for n in Notification.objects.all()}
+    assert got == {
+        (resident.pk, "C-1", "/cases/1/"),
+        (worker.pk, "C-1", "/cases/1/"),
+        (handler.pk, "C-2", "/cases/2/"),
+    }
+    # Each message's email goes to its own recipients only.
+    assert sorted(m.to[0] for m in mail.outbox) == ["handler@example.org", "resident@example.org"]
 
 
 def test_it_takes_a_queryset_of_recipients(people, django_assert_num_queries):
