@@ -48,6 +48,7 @@ from linli.cases.schemas import (
     ExtensionDecideIn,
     ExtensionIn,
     ExtensionOut,
+    MatterChangeIn,
     MatterOut,
     MatterSuggestIn,
     MatterSuggestOut,
@@ -941,6 +942,23 @@ def case_me_too(request, case_id: int):
         raise DomainError("forbidden", _("Only residents say “me too”."))
     _support, created = case_services.case_me_too(case=view.case, user=request.user)
     return Status(201 if created else 200, _after(request, view))
+
+
+@router.post(
+    "/cases/{case_id}/matter",
+    response=MOVED,
+    summary="File the case under another matter (the centre, before dispatch)",
+)
+def case_reclassify(request, case_id: int, payload: MatterChangeIn):
+    view = _view(request, case_id)
+    matter = Matter.objects.filter(code=payload.matter.strip()).first()
+    if matter is None:
+        message = _("No such matter; choose one from the catalogue.")
+        raise DomainError("invalid", message, {"matter": [message]})
+    case_services.case_reclassify(
+        case=view.case, actor=request.user, matter=matter, note=payload.note
+    )
+    return _after(request, view)
 
 
 @router.post("/cases/{case_id}/urge", response=MOVED, summary="Urge the department (催办)")

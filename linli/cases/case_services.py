@@ -782,6 +782,42 @@ def case_archive(*, case: Case, actor, note: str = "", at: datetime | None = Non
     return _finish(case, actor, Action.ARCHIVE, to, now, {"archived_at": now}, note=note)
 
 
+# --- the matter ---------------------------------------------------------------------------------
+
+# A case's matter may be corrected while the centre has it, before a department does.
+RECLASSIFY_STATUSES = frozenset({Status.REPORTED.value, Status.ACCEPTED.value})
+
+
+@transaction.atomic
+def case_reclassify(
+    *, case: Case, actor, matter: Matter, note: str = "", at: datetime | None = None
+) -> Case:
+    """The centre files a case under another matter (e.g. the matter suggester's first
+    choice) before dispatching it; the timeline keeps both codes. The new matter's
+    questions are not asked again: the centre has no reporter to ask."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("grid", "matter")
+        .get(pk=case.pk)
+    )
+    if not permissions.is_centre_for(actor, case):
+        raise _forbidden()
+    if case.status not in RECLASSIFY_STATUSES:
+        raise DomainError(
+            "invalid", _("A case's matter can be changed only before it is dispatched.")
+        )
+    if matter is None or not matter.is_active:
+        raise _field_error("matter", _("Choose an active matter of the catalogue."))
+    if matter.pk == case.matter_id:
+        raise _field_error("matter", _("The case is already filed under this matter."))
+    note = _note(note, required=False)
+    data = {"from": case.matter.code, "to": matter.code}
+    case.matter = matter
+    case.save(update_fields=["matter", "updated_at"])
+    _record(case, actor, Note.RECLASSIFY, at or timezone.now(), note=note, data=data)
+    return case
+
+
 # --- duplicates: merge and "me too" --------------------------------------------------------------
 
 

@@ -144,6 +144,11 @@ class NoteIn(Schema):
     note: str = note_field()
 
 
+class MatterChangeIn(Schema):
+    matter: str = Field(max_length=16, description="the code of the matter to file the case under")
+    note: str = note_field()
+
+
 class RejectIn(Schema):
     reason: str = note_field()
 

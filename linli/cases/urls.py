@@ -33,6 +33,7 @@ urlpatterns = [
     # suggest.py
     path("report/suggest/", suggest.suggest_report, name="suggest_report"),
     path("<int:pk>/suggest/", suggest.suggest_case, name="suggest_case"),
+    path("<int:pk>/matter/", suggest.reclassify, name="reclassify"),
     path("suggester/", suggest.suggester, name="suggester"),
     # exemptions.py
     path("exemptions/", exemptions.exemption_list, name="exemptions"),

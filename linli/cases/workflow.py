@@ -117,6 +117,7 @@ class Note(models.TextChoices):
     EXEMPTION_REQUEST = "exemption_request", _("exemption from the KPIs asked for")
     EXEMPTION_APPROVE = "exemption_approve", _("exempted from the KPIs")
     EXEMPTION_REFUSE = "exemption_refuse", _("exemption refused")
+    RECLASSIFY = "reclassify", _("matter changed")
 
 
 # Which of these the reporter sees on the public timeline.

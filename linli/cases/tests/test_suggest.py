@@ -441,6 +441,82 @@ def test_the_centre_sees_suggestions_next_to_the_filed_matter(client, street, hi
     assert html.index("01037") < html.index("</ol>")  # suggested: 路灯
 
 
+def test_the_centre_files_the_case_under_a_suggestion_and_the_timeline_keeps_both(
+    client, street, history, dispatcher
+):
+    train()
+    case = _reported_case(street, history["06028"], "楼下路灯坏了，晚上一片漆黑")
+    client.force_login(dispatcher)
+    html = client.get(
+        reverse("cases:suggest_case", args=[case.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert reverse("cases:reclassify", args=[case.pk]) in html and 'value="01037"' in html
+
+    response = client.post(reverse("cases:reclassify", args=[case.pk]), {"matter": "01037"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.matter.code == "01037"
+    event = case.events.get(action="reclassify")
+    assert (event.actor, event.data, event.public) == (
+        dispatcher,
+        {"from": "06028", "to": "01037"},
+        False,
+    )
+    assert case.tally_dirty  # the KPIs count it under its new matter
+
+
+def test_reclassifying_is_refused_with_a_reason_and_changes_nothing(
+    street, history, dispatcher, handler, other_grid_worker
+):
+    from linli.cases.case_services import case_reclassify
+    from linli.core.errors import DomainError
+
+    case = _reported_case(street, history["06028"], "楼下路灯坏了")
+    lamp = history["01037"]
+    for who in (handler, other_grid_worker):
+        with pytest.raises(DomainError) as refused:
+            case_reclassify(case=case, actor=who, matter=lamp)
+        assert refused.value.code == "forbidden"
+    with pytest.raises(DomainError) as refused:
+        case_reclassify(case=case, actor=dispatcher, matter=history["06028"])
+    assert "already filed" in refused.value.fields["matter"][0]
+    lamp.is_active = False
+    lamp.save()
+    with pytest.raises(DomainError) as refused:
+        case_reclassify(case=case, actor=dispatcher, matter=lamp)
+    assert "active matter" in refused.value.fields["matter"][0]
+    lamp.is_active = True
+    lamp.save()
+    Case.objects.filter(pk=case.pk).update(status="dispatched")  # a department has it now
+    with pytest.raises(DomainError, match="before it is dispatched"):
+        case_reclassify(case=case, actor=dispatcher, matter=lamp)
+    case.refresh_from_db()
+    assert case.matter.code == "06028"
+    assert not case.events.filter(action="reclassify").exists()
+
+
+def test_the_api_files_a_case_under_another_matter(client, street, history, dispatcher, handler):
+    case = _reported_case(street, history["06028"], "楼下路灯坏了")
+    url = f"/api/v1/cases/{case.pk}/matter"
+
+    def post(user, body):
+        token = api_token_issue(user=user)[1]
+        return client.post(
+            url,
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+
+    assert post(handler, {"matter": "01037"}).status_code == 404
+    unknown = post(dispatcher, {"matter": "99999"})
+    assert unknown.status_code == 400 and "matter" in unknown.json()["fields"]
+    assert post(dispatcher, {"matter": "01037", "note": "路灯"}).status_code == 200
+    case.refresh_from_db()
+    assert case.matter.code == "01037"
+
+
 def test_only_the_centre_of_the_case_gets_its_suggestions(
     client, street, history, grid_worker, handler, other_grid_worker, resident
 ):

@@ -2,16 +2,19 @@
 as the description is typed, the centre's suggestions on a case it is about to accept or
 dispatch, and the administrators' page with the model's figures."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from linli.cases import permissions, selectors, suggest
-from linli.cases.models import DESCRIPTION_MAX
+from linli.cases import case_services, permissions, selectors, suggest
+from linli.cases.models import DESCRIPTION_MAX, Matter
 from linli.cases.views.report import REPORT_ROLES
 from linli.core.decorators import permission_required, role_required
+from linli.core.errors import DomainError
 
 # The case page asks only while the case waits for the centre's first decisions.
 SUGGEST_STATUSES = {"reported", "accepted"}
@@ -57,6 +60,34 @@ def suggest_case(request: HttpRequest, pk: int) -> HttpResponse:
         suggestions = suggest.matter_suggest(case.description)
     context = {"case": case, "suggestions": suggestions}
     return render(request, "cases/partials/suggest_case.html", context)
+
+
+@login_required
+@require_POST
+def reclassify(request: HttpRequest, pk: int) -> HttpResponse:
+    """The centre files the case under another matter (a suggestion's "use this matter"
+    button), before dispatching it; back to the case page with what happened."""
+    from linli.cases.views.case import _to_case
+
+    case = selectors.case_for(request.user, pk)
+    if case is None:
+        raise Http404
+    if not permissions.is_centre_for(request.user, case):
+        raise PermissionDenied
+    code = request.POST.get("matter", "")[:16]
+    matter = Matter.objects.filter(code=code).first()
+    try:
+        case_services.case_reclassify(case=case, actor=request.user, matter=matter)
+    except DomainError as exc:
+        problems = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
+        messages.error(request, " ".join(str(m) for m in problems))
+    else:
+        messages.success(
+            request,
+            _("The case is now filed under %(code)s %(name)s.")
+            % {"code": matter.code, "name": matter.name},
+        )
+    return _to_case(request, case)
 
 
 @permission_required(may_see_suggester)

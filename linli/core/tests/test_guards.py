@@ -182,6 +182,7 @@ NOT_PAGES = {
     "cases:duplicates": "htmx partial of cases:report (test_views_report)",
     "cases:suggest_report": "POST only (htmx partial of cases:report; test_suggest)",
     "cases:suggest_case": "htmx partial of cases:case (test_suggest)",
+    "cases:reclassify": "POST only (the suggestions on cases:case; test_suggest)",
     "cases:bulk": "POST only (the bulk form on cases:queue; test_views_lists)",
     "cases:act": "POST only (the action forms on cases:case; test_views_case)",
     "cases:extension_decide": "POST only (the form on cases:case; test_views_case)",
