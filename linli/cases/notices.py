@@ -332,12 +332,8 @@ def case_event_notify(case, event) -> None:
             tell(_area_staff(case, ["dispatcher"]), "case_extension_asked")
         case "urge":
             tell(_lead(case), "case_urged")
-        case "remind":
-            tell(_lead(case), "case_deadline_near")
-        case "supervise":
-            tell(_lead(case), "case_overdue")
-        case "escalate":
-            tell(_area_staff(case, ["leader", "dispatcher"]), "case_escalated")
+        case "remind" | "supervise" | "escalate":
+            sweep_notify(action, [(case, event)])
         case "whistle":
             departments = [d for d in event.data.get("departments", [])]
             tell(_active(role="handler", department__code__in=departments), "case_whistle")

@@ -18,6 +18,11 @@ class DomainError(Exception):
         self.message = message
         self.fields = fields or {}
 
+    def summary(self) -> str:
+        """One line for a message bar: the field messages, or the message."""
+        problems = [str(m) for messages in self.fields.values() for m in messages]
+        return " ".join(problems) or str(self.message)
+
     def as_dict(self) -> dict:
         return {
             "code": self.code,

@@ -16,7 +16,7 @@ from linli.cases.api import CasePaginator
 from linli.cases.workflow import Status as CaseStatus
 from linli.core.errors import DomainError
 from linli.insights.facts import FACTS, KPIS
-from linli.insights.forms import month_end, month_start, period_errors
+from linli.insights.forms import month_start, period_errors
 from linli.insights.models import Dim
 from linli.insights.selectors import (
     KpiRow,
@@ -24,6 +24,7 @@ from linli.insights.selectors import (
     kpi_cases,
     kpi_dims_for,
     kpi_report,
+    month_end,
 )
 
 router = Router(tags=["kpis"], auth=token_auth)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from linli.insights.facts import FACTS
 from linli.insights.models import Dim
+from linli.insights.selectors import month_end
 
 # A longer span reads too many rollup rows per key for a page, and no evaluation needs it.
 MOST_YEARS = 10
@@ -17,11 +18,6 @@ MOST_YEARS = 10
 
 def month_start(day: date) -> date:
     return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
 
 
 def _years_later(day: date, years: int) -> date:

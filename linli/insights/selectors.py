@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, Sum
 
 from linli.accounts.models import Department
-from linli.accounts.scopes import scope_root, sees_everything
+from linli.accounts.scopes import AREA_ROLES, scope_root, sees_everything
 from linli.areas.models import Area
 from linli.cases.models import Case, Matter
 from linli.cases.selectors import cases_for
@@ -28,7 +28,6 @@ from linli.insights.facts import (
 from linli.insights.models import Dim, Grain, Tally
 from linli.insights.services import community_map, tally_fold, tally_pending
 
-AREA_ROLES = {"grid_worker", "dispatcher", "leader", "admin"}
 WIDE_LEVELS = {Area.Level.DISTRICT, Area.Level.STREET}
 # How many pending case changes a read folds before it answers; the rest wait for
 # `manage.py kpi_fold`, and the page says how many.
@@ -42,7 +41,7 @@ class KpiScopeError(Exception):
 # --- periods --------------------------------------------------------------------------------------
 
 
-def _month_end(day: date) -> date:
+def month_end(day: date) -> date:
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
 
@@ -56,9 +55,9 @@ def period_segments(start: date, end: date) -> list[tuple[str, date]]:
         if day.month == 1 and day.day == 1 and date(day.year, 12, 31) <= end:
             segments.append((Grain.YEAR, day))
             day = date(day.year + 1, 1, 1)
-        elif day.day == 1 and _month_end(day) <= end:
+        elif day.day == 1 and month_end(day) <= end:
             segments.append((Grain.MONTH, day))
-            day = _month_end(day) + timedelta(days=1)
+            day = month_end(day) + timedelta(days=1)
         else:
             segments.append((Grain.DAY, day))
             day += timedelta(days=1)
@@ -123,21 +122,13 @@ def kpi_dims_for(user) -> list[str]:
 # --- the figures ----------------------------------------------------------------------------------
 
 
-def _labels(dim: str, keys) -> dict[int, str]:
-    if dim in (Dim.COMMUNITY, Dim.GRID):
-        return dict(Area.objects.filter(pk__in=keys).values_list("pk", "name"))
-    if dim == Dim.DEPARTMENT:
-        return dict(Department.objects.filter(pk__in=keys).values_list("pk", "name"))
-    matters = Matter.objects.filter(pk__in=keys).values_list("pk", "code", "name")
-    return {pk: f"{code} {name}" for pk, code, name in matters}
-
-
-def _codes(dim: str, keys) -> dict[int, str]:
-    if dim in (Dim.COMMUNITY, Dim.GRID):
-        return dict(Area.objects.filter(pk__in=keys).values_list("pk", "code"))
-    if dim == Dim.DEPARTMENT:
-        return dict(Department.objects.filter(pk__in=keys).values_list("pk", "code"))
-    return dict(Matter.objects.filter(pk__in=keys).values_list("pk", "code"))
+def _names(dim: str, keys) -> dict[int, tuple[str, str]]:
+    """key → (code, label) of the rows of `dim`, in one query."""
+    model = {Dim.DEPARTMENT: Department, Dim.MATTER: Matter}.get(dim, Area)
+    rows = model.objects.filter(pk__in=keys).values_list("pk", "code", "name")
+    if dim == Dim.MATTER:
+        return {pk: (code, f"{code} {name}") for pk, code, name in rows}
+    return {pk: (code, name) for pk, code, name in rows}
 
 
 @dataclass
@@ -198,10 +189,8 @@ def kpi_report(user, *, dim: str, start: date, end: date) -> KpiReport:
         tally_fold(limit=FOLD_ON_READ)
         pending = Case.objects.filter(tally_dirty=True).count()
     sums = kpi_sums(dim, start, end, keys)
-    labels, codes = _labels(dim, list(sums)), _codes(dim, list(sums))
-    rows = [
-        KpiRow(key, codes.get(key, ""), labels.get(key, "—"), facts) for key, facts in sums.items()
-    ]
+    names = _names(dim, list(sums))
+    rows = [KpiRow(key, *names.get(key, ("", "—")), facts) for key, facts in sums.items()]
     rows.sort(key=lambda row: (row.code, row.key))
     total = {name: sum(row.facts[name] for row in rows) for name in FACT_NAMES}
     exclusions = {name: total[name] for name in EXCLUSION_FACTS if total[name]}
@@ -334,7 +323,7 @@ def kpi_evaluation(user, month: date) -> Evaluation:
     weights = evaluation_weights()
     grades = dict(settings.LINLI_KPI_GRADES)
     start = month.replace(day=1)
-    end = _month_end(start)
+    end = month_end(start)
     sheets = []
     for dim in kpi_dims_for(user):
         if dim not in EVALUATION_DIMS:

@@ -182,11 +182,6 @@ class BulkResult:
         }
 
 
-def _problem(exc: DomainError) -> str:
-    problems = [str(m) for messages in exc.fields.values() for m in messages]
-    return " ".join(problems) or str(exc.message)
-
-
 def _bulk_apply(*, viewer, action: str, ids: list[int], department=None, urgency=None, note=""):
     """Accept or dispatch each case of `ids` that the viewer sees, one service call (and
     one transaction) each; ids outside the scope are reported as not found and never
@@ -206,7 +201,7 @@ def _bulk_apply(*, viewer, action: str, ids: list[int], department=None, urgency
                     case=case, actor=viewer, department=department, urgency=urgency, note=note
                 )
         except DomainError as exc:
-            result.refused.append((case.number, _problem(exc)))
+            result.refused.append((case.number, exc.summary()))
         else:
             result.done.append(case.number)
     return result

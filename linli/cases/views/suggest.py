@@ -79,8 +79,7 @@ def reclassify(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         case_services.case_reclassify(case=case, actor=request.user, matter=matter)
     except DomainError as exc:
-        problems = [m for ms in (exc.fields or {}).values() for m in ms] or [exc.message]
-        messages.error(request, " ".join(str(m) for m in problems))
+        messages.error(request, exc.summary())
     else:
         messages.success(
             request,
