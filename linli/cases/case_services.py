@@ -72,6 +72,9 @@ STRING_ANSWER_MAX = 200
 CONTACT_NAME_MAX = 50
 # Entrances that cannot ask the reporter the matter's questions.
 UNASKED_SOURCES = frozenset({Source.HOTLINE, Source.SENSOR, Source.IMPORT})
+# The choices' values once (an enum's `values` builds a new list at every read).
+SOURCES = frozenset(Source.values)
+URGENCIES = frozenset(Urgency.values)
 EXTERNAL_REF_MAX = 64
 # The longest extension one request may ask for.
 MAX_EXTENSION = {LimitUnit.HOURS: 40, LimitUnit.DAYS: 30}
@@ -407,9 +410,9 @@ def case_report(
         fields["matter"] = [_("This matter is no longer in use; please choose another.")]
     if anonymous and not matter.allows_anonymous:
         fields["anonymous"] = [_("This matter cannot be reported anonymously.")]
-    if source not in Source.values:
+    if source not in SOURCES:
         fields["source"] = [_("Unknown source.")]
-    if urgency not in Urgency.values:
+    if urgency not in URGENCIES:
         fields["urgency"] = [_("Choose normal, urgent or critical.")]
     description = (description or "").strip()
     if not description:

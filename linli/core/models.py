@@ -2,9 +2,11 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from linli.core.db import INSERT_ONLY, row_insert
 
 
 class AppendOnlyError(Exception):
@@ -21,6 +23,11 @@ class AppendOnlyModel(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError(f"{self._meta.verbose_name_plural} cannot be changed")
+        # Every save is an insert: at the cost of its SQL where nothing else is asked for.
+        if not args and kwargs.keys() <= INSERT_ONLY:
+            using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+            if row_insert(self, using):
+                return
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -247,3 +247,83 @@ def test_a_renamed_grid_is_named_anew_in_the_next_answer(api, people, matter):
     grid.name = "胜园社区第一网格"
     grid.save()  # moves the grid index's version, which the test settings check every time
     assert post(api, resident)["grid"]["name"] == "胜园社区第一网格"
+
+
+# --- row_insert: the same row as the ORM's insert ------------------------------------------------
+
+
+def _stored(model, pk) -> dict:
+    """The row as the database holds it, column by column (strings, numbers, NULLs as the
+    driver returns them), without converting back through the fields."""
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table} WHERE {column} = %s", [pk])  # noqa: S608
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def _twins(matter, street, people, **extra):
+    """Two unsaved cases alike in every field but the number."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    at = timezone.now().replace(microsecond=123456)
+    fields = {
+        "source": "resident",
+        "matter": matter,
+        "description": "路灯不亮 <b>“引号”</b>\n第二行",
+        "lon": 118.605,
+        "lat": 37.405,
+        "address": "1号楼",
+        "grid": street["g11"],
+        "reporter": people["resident"],
+        "anonymous": True,
+        "status": "reported",
+        "reported_at": at,
+        "deadline": at + dt.timedelta(hours=4),
+        "answers": {"楼层": 3, "list": ["a", "b"], "none": None},
+        "contact_name": "张",
+        "created_at": at,
+        **extra,
+    }
+    return Case(number="T-ROW-1", **fields), Case(number="T-ROW-2", **fields)
+
+
+def test_row_insert_stores_what_the_orm_stores(people, matter, street):
+    from django.utils import timezone
+
+    fast, orm = _twins(matter, street, people)
+    before = timezone.now()
+    fast.save(force_insert=True)  # row_insert
+    orm.save(force_insert=True, update_fields=None)  # any other argument: Django's own insert
+    assert fast.pk and orm.pk and fast.pk != orm.pk
+    assert not fast._state.adding and fast._state.db == "default"
+    one, two = _stored(Case, fast.pk), _stored(Case, orm.pk)
+    for row in (one, two):
+        row.pop("id"), row.pop("number")
+    # auto_now: each took the time of its own save.
+    assert one.pop("updated_at") and two.pop("updated_at")
+    assert Case.objects.get(pk=fast.pk).updated_at >= before
+    assert one == two
+    assert one["reported_on"] is not None and one["tally_dirty"] in (True, 1)
+    assert Case.objects.get(pk=fast.pk).answers == {"楼层": 3, "list": ["a", "b"], "none": None}
+
+    fast_event = CaseEvent(case=fast, actor=people["resident"], action="report", to_status="x")
+    orm_event = CaseEvent(case=orm, actor=people["resident"], action="report", to_status="x")
+    fast_event.created_at = orm_event.created_at  # the default was taken at each's creation
+    fast_event.save()
+    orm_event.save(update_fields=None, force_insert=True)
+    one, two = _stored(CaseEvent, fast_event.pk), _stored(CaseEvent, orm_event.pk)
+    for row in (one, two):
+        row.pop("id"), row.pop("case_id")
+    assert one == two
+
+
+def test_row_insert_refuses_an_unsaved_related_object(people, matter, street):
+    from linli.areas.models import Area as AreaModel
+
+    case, _ = _twins(matter, street, people, grid=AreaModel(level="grid", code="x"))
+    with pytest.raises(ValueError, match="unsaved related object 'grid'"):
+        case.save(force_insert=True)
+    assert not Case.objects.filter(number="T-ROW-1").exists()
