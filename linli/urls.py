@@ -15,5 +15,6 @@ urlpatterns = [
     path("notifications/", include("linli.notifications.urls")),
     path("insights/", include("linli.insights.urls")),
     path("api/v1/", api.urls),
+    path("open311/", include("linli.open311.urls")),
     path("admin/", admin.site.urls),
 ]

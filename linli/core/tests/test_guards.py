@@ -155,7 +155,7 @@ PAGES = {
     "insights:kpis": (lambda s: [], STAFF),
 }
 # Pages anyone may open without signing in.
-PUBLIC_PAGES = {"accounts:login", "accounts:signup"}
+PUBLIC_PAGES = {"accounts:login", "accounts:signup", "open311:index"}
 # Endpoints that are not pages, each with the reason it is left out of the page table;
 # their own tests cover them.
 NOT_PAGES = {
@@ -192,6 +192,14 @@ NOT_PAGES = {
     "cases:photo": "image file behind a scope check (test_views_case)",
     "insights:cases": "drill-down that needs a figure's query string (insights test_pages)",
     "insights:evaluation": "xlsx download, not a page (insights test_evaluation)",
+    "open311:discovery": "Open311 XML/JSON resource (open311 tests)",
+    "open311:services": "Open311 XML/JSON resource (open311 tests)",
+    "open311:service": "Open311 XML/JSON resource (open311 tests)",
+    "open311:requests": "Open311 XML/JSON resource (open311 tests)",
+    "open311:request": "Open311 XML/JSON resource (open311 tests)",
+    "open311:token": "Open311 XML/JSON resource (open311 tests)",
+    "open311:updates": "Open311 XML/JSON resource (open311 tests)",
+    "open311:missing": "Open311's 404 in XML/JSON for any other resource (open311 tests)",
 }
 SKIPPED_NAMESPACES = ("admin", "api")
 
