@@ -1,15 +1,17 @@
-"""/api/v1/auth/token and /api/v1/me."""
+"""/api/v1/auth/token, /api/v1/auth/tokens and /api/v1/me."""
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from django_ratelimit.core import is_ratelimited
 from ninja import Router, Status
+from ninja.pagination import paginate
 
 from linli.accounts import services
 from linli.accounts.auth import token_auth
-from linli.accounts.schemas import ErrorOut, MeOut, TokenIn, TokenOut
-from linli.accounts.selectors import profile_for
-from linli.accounts.views import login_rate
+from linli.accounts.schemas import MeOut, TokenIn, TokenInfoOut, TokenOut
+from linli.accounts.selectors import api_tokens_for, profile_for
+from linli.core.pagination import CursorPagination
+from linli.core.ratelimits import login_limits, rate_limit_wait
+from linli.core.schemas import ErrorOut, Id
 from linli.core.views import rate_limited
 
 router = Router(tags=["auth"])
@@ -26,15 +28,10 @@ def _error(status: int, code: str, message: str):
     summary="Exchange a username (or mobile number) and password for a bearer token",
 )
 def token_create(request, payload: TokenIn):
-    if is_ratelimited(
-        request,
-        group="login",
-        key="ip",
-        rate=login_rate,
-        method="POST",
-        increment=True,
-    ):
-        return rate_limited(request, None)
+    # Counted per address and per account named, with the login page.
+    wait = rate_limit_wait(request, login_limits(payload.username))
+    if wait is not None:
+        return rate_limited(request, None, retry_after=wait)
     # authenticate() runs django-axes first: failures count towards the account lockout
     # and a locked account is refused before its password is checked.
     user = authenticate(request, username=payload.username, password=payload.password)
@@ -67,3 +64,28 @@ def me(request):
         "department": {"code": department.code, "name": department.name} if department else None,
         "phone_masked": user.phone_masked,
     }
+
+
+@router.get(
+    "/auth/tokens",
+    response=list[TokenInfoOut],
+    auth=token_auth,
+    summary="The caller's tokens, newest first (as on the profile page)",
+)
+@paginate(CursorPagination)
+def token_list(request):
+    return api_tokens_for(viewer=request.user)
+
+
+@router.delete(
+    "/auth/tokens/{token_id}",
+    response={204: None, 404: ErrorOut},
+    auth=token_auth,
+    summary="Revoke one of the caller's tokens (another's answers 404)",
+)
+def token_revoke(request, token_id: Id):
+    token = api_tokens_for(viewer=request.user).filter(pk=token_id).first()
+    if token is None:
+        return _error(404, "not_found", _("No such token."))
+    services.api_token_revoke(token=token, actor=request.user, request=request)
+    return Status(204, None)

@@ -36,7 +36,18 @@ class MeOut(Schema):
     phone_masked: str
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]]
+class TokenInfoOut(Schema):
+    """One of the caller's tokens, as the profile page lists it: never the token itself."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="The token's first characters, to tell it apart")
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    current: bool = Field(description="True for the token this request was made with")
+
+    @staticmethod
+    def resolve_current(obj, context) -> bool:
+        return obj.pk == context["request"].api_token.pk

@@ -4,12 +4,14 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.auth import token_auth
 from linli.areas import geo, selectors
 from linli.areas.models import Area
-from linli.areas.schemas import AreaDetailOut, AreaOut, ErrorOut, LocateOut, LocateQuery
+from linli.areas.schemas import AreaDetailOut, AreaOut, LocateOut, LocateQuery
+from linli.core.pagination import CursorPagination
+from linli.core.schemas import ErrorOut
 
 router = Router(tags=["areas"], auth=token_auth)
 
@@ -70,15 +72,19 @@ def locate(request, query: Query[LocateQuery]):
     }
 
 
-@router.get("", response=list[AreaOut], summary="Areas in the caller's scope")
-@paginate(LimitOffsetPagination)
+@router.get("", response={200: list[AreaOut], 403: ErrorOut}, summary="Areas in the caller's scope")
+@paginate(CursorPagination)
 def area_list(request, level: Area.Level | None = None, q: str | None = None):
     _staff_only(request)
     areas = selectors.area_list_for(viewer=request.user, level=level, q=q)
     return areas.annotate(parent_code=F("parent__code"))
 
 
-@router.get("/{code}", response=AreaDetailOut, summary="One area with its boundary")
+@router.get(
+    "/{code}",
+    response={200: AreaDetailOut, 403: ErrorOut, 404: ErrorOut},
+    summary="One area with its boundary",
+)
 def area_detail(request, code: str):
     _staff_only(request)
     area = selectors.area_detail_for(viewer=request.user, code=code)

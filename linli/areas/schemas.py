@@ -27,14 +27,6 @@ class LocateOut(Schema):
     lat: float
 
 
-class ErrorOut(Schema):
-    """The one error shape of the API (STYLE.md 15)."""
-
-    code: str
-    message: str
-    fields: dict[str, list[str]]
-
-
 class LocateQuery(Schema):
     """A point as a map SDK sends it: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu)."""
 

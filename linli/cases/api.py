@@ -28,7 +28,6 @@ from ninja.errors import HttpError, ValidationError
 
 from linli.accounts.auth import token_auth
 from linli.accounts.models import Department
-from linli.accounts.schemas import ErrorOut
 from linli.cases import case_services, exemptions, permissions, selectors, suggest
 from linli.cases.forms_report import matter_visible
 from linli.cases.models import Case, CaseSupport, Extension, Matter, Source, WhistleCall
@@ -44,10 +43,12 @@ from linli.cases.schemas import (
     ExemptionDecisionIn,
     ExemptionIn,
     ExemptionOut,
+    ExemptionPageOut,
     ExemptionQuery,
     ExtensionDecideIn,
     ExtensionIn,
     ExtensionOut,
+    ExtensionPageOut,
     MatterChangeIn,
     MatterOut,
     MatterSuggestIn,
@@ -66,6 +67,10 @@ from linli.cases.selectors import PUBLIC, STAFF, CaseView
 from linli.cases.workflow import RUNNING_STATUSES, Action, Note, allowed_actions
 from linli.cases.workflow import Status as CaseStatus
 from linli.core.errors import DomainError
+from linli.core.pagination import KeysetPage, PageQuery
+from linli.core.ratelimits import INTAKE_LIMITS, rate_limit_wait
+from linli.core.schemas import ErrorOut, Id, nul_fields, nul_refusal
+from linli.core.views import rate_limited
 
 router = Router(tags=["cases"], auth=token_auth)
 
@@ -92,7 +97,7 @@ def _not_found(message=None):
     return HttpError(404, str(message or _("No such case in your area.")))
 
 
-def _view(request, case_id: int) -> CaseView:
+def _view(request, case_id: Id) -> CaseView:
     view = selectors.case_view_for(request.user, case_id)
     if view is None:
         raise _not_found()
@@ -142,10 +147,13 @@ def _merge_target(request, reference: str) -> Case:
 
 
 def _invalid_shape(errors: list[dict]) -> ValidationError:
-    # The same locations as ninja's own body errors, so that linli.api names the fields.
-    return ValidationError(
-        [{"loc": ("body", "payload", *e["loc"]), "msg": e["msg"]} for e in errors]
-    )
+    # The same locations as ninja's own body errors, so that linli.api names the fields;
+    # the kind and its limits stay, so that it can say them in the caller's language.
+    return ValidationError([{**e, "loc": ("body", "payload", *e["loc"])} for e in errors])
+
+
+# The longest JSON text a form's object field (`answers`) may carry.
+ANSWERS_FIELD_MAX = 20_000
 
 
 def _form_data(post, schema) -> dict:
@@ -160,6 +168,9 @@ def _form_data(post, schema) -> dict:
         if origin is list:
             data[name] = values
         elif origin is dict:
+            if len(values[-1]) > ANSWERS_FIELD_MAX:
+                message = _("At most %(n)d characters.") % {"n": ANSWERS_FIELD_MAX}
+                raise _invalid_shape([{"loc": (name,), "msg": message}])
             try:
                 data[name] = json.loads(values[-1])
             except ValueError:
@@ -185,9 +196,13 @@ def _body(request, schema) -> tuple[Any, list]:
     if not isinstance(data, dict):
         raise DomainError("invalid", _("The request body must be a JSON object."))
     try:
-        return schema.model_validate(data), photos
+        payload = schema.model_validate(data)
     except pydantic.ValidationError as problem:
         raise _invalid_shape(problem.errors(include_url=False)) from None
+    # What linli.core.schemas.refuse_nul does for the bodies ninja reads.
+    if fields := nul_fields(payload):
+        raise nul_refusal(fields)
+    return payload, photos
 
 
 def _json_or_multipart(schema, description: str) -> dict:
@@ -196,7 +211,11 @@ def _json_or_multipart(schema, description: str) -> dict:
     form = json.loads(json.dumps(json_schema))
     for name, prop in form["properties"].items():
         if prop.get("type") == "object":
-            form["properties"][name] = {"type": "string", "description": "A JSON object"}
+            form["properties"][name] = {
+                "type": "string",
+                "maxLength": ANSWERS_FIELD_MAX,
+                "description": "A JSON object",
+            }
     form["properties"]["photos"] = {
         "type": "array",
         "items": {"type": "string", "format": "binary"},
@@ -643,7 +662,8 @@ def duplicates_before_filing(request, query: DuplicateQuery):
 
 @router.post(
     "/cases",
-    response={201: CaseDetailOut, **ERRORS},
+    # 413 comes from core.middleware.RequestSizeLimitMiddleware, before this runs.
+    response={201: CaseDetailOut, **ERRORS, 413: ErrorOut, 429: ErrorOut},
     summary="File a case (JSON, or multipart/form-data with photos)",
     openapi_extra=_json_or_multipart(
         CaseIn, "JSON, or the same fields as a form with up to 6 `photos` files"
@@ -655,7 +675,12 @@ def case_create(request):
     (`hotline`, the default) or a report made to it in person (`resident`,
     `grid_worker`), and may give the caller's name and phone and the 12345 order number.
     Without lon and lat, the first photo's GPS position places the case. A refused case
-    stores nothing, photos included."""
+    stores nothing, photos included. Filings are counted per address and per account
+    (LINLI_INTAKE_RATE_PER_IP / _PER_ACCOUNT, shared with the report page): over either,
+    429 with Retry-After."""
+    wait = rate_limit_wait(request, INTAKE_LIMITS)
+    if wait is not None:
+        return rate_limited(request, None, retry_after=wait)
     payload, photos = _body(request, CaseIn)
     user = request.user
     if user.role in CENTRE_ROLES:
@@ -728,14 +753,14 @@ def case_list(request, query: Query[CaseListQuery]):
 
 
 @router.get("/cases/{case_id}", response={200: CaseDetailOut, **ERRORS})
-def case_detail(request, case_id: int):
+def case_detail(request, case_id: Id):
     """Staff see the whole case; the reporter and residents following it the place, the
     photos and the public timeline without names; other residents the public view."""
     return _detail(_view(request, case_id), request.user)
 
 
 @router.get("/cases/{case_id}/timeline", response={200: list[EventOut], **ERRORS})
-def case_timeline(request, case_id: int):
+def case_timeline(request, case_id: Id):
     """Oldest first; the public entries only, without names, below the staff level."""
     view = _view(request, case_id)
     events = selectors.case_timeline(view.case, level=view.level)
@@ -747,7 +772,7 @@ def case_timeline(request, case_id: int):
     response={200: list[DuplicateOut], **ERRORS},
     summary="Open cases this one may repeat (to merge it)",
 )
-def case_duplicates(request, case_id: int):
+def case_duplicates(request, case_id: Id):
     view = _view(request, case_id)
     if not view.is_staff:
         raise HttpError(403, _("Only staff look for duplicates of a case."))
@@ -778,14 +803,14 @@ def _note(payload) -> str:
 
 
 @router.post("/cases/{case_id}/accept", response=MOVED, summary="Accept a reported case (立案)")
-def case_accept(request, case_id: int, payload: NoteIn | None = None):
+def case_accept(request, case_id: Id, payload: NoteIn | None = None):
     view = _view(request, case_id)
     case_services.case_accept(case=view.case, actor=request.user, note=_note(payload))
     return _after(request, view)
 
 
 @router.post("/cases/{case_id}/reject", response=MOVED, summary="Reject a reported case")
-def case_reject(request, case_id: int, payload: RejectIn):
+def case_reject(request, case_id: Id, payload: RejectIn):
     """The reason is shown to the reporter."""
     view = _view(request, case_id)
     case_services.case_reject(case=view.case, actor=request.user, reason=payload.reason)
@@ -793,7 +818,7 @@ def case_reject(request, case_id: int, payload: RejectIn):
 
 
 @router.post("/cases/{case_id}/dispatch", response=MOVED, summary="Dispatch to departments")
-def case_dispatch(request, case_id: int, payload: DispatchIn):
+def case_dispatch(request, case_id: Id, payload: DispatchIn):
     """`department` leads (the matter's lead department when left out); the deadline runs
     from now by the matter's limit at `urgency` (the case's when left out)."""
     view = _view(request, case_id)
@@ -810,7 +835,7 @@ def case_dispatch(request, case_id: int, payload: DispatchIn):
 
 
 @router.post("/cases/{case_id}/sign", response=MOVED, summary="Sign for a dispatched case")
-def case_sign(request, case_id: int, payload: NoteIn | None = None):
+def case_sign(request, case_id: Id, payload: NoteIn | None = None):
     view = _view(request, case_id)
     case_services.case_sign(case=view.case, actor=request.user, note=_note(payload))
     return _after(request, view)
@@ -819,7 +844,7 @@ def case_sign(request, case_id: int, payload: NoteIn | None = None):
 @router.post(
     "/cases/{case_id}/send-back", response=MOVED, summary="Send a mis-dispatched case back"
 )
-def case_send_back(request, case_id: int, payload: SendBackIn):
+def case_send_back(request, case_id: Id, payload: SendBackIn):
     """The lead department returns the case to the centre with a reason; after three
     returns the centre decides (`send_back_limit`)."""
     view = _view(request, case_id)
@@ -830,7 +855,7 @@ def case_send_back(request, case_id: int, payload: SendBackIn):
 
 
 @router.post("/cases/{case_id}/start", response=MOVED, summary="Start handling a signed case")
-def case_start(request, case_id: int, payload: NoteIn | None = None):
+def case_start(request, case_id: Id, payload: NoteIn | None = None):
     view = _view(request, case_id)
     case_services.case_start(case=view.case, actor=request.user, note=_note(payload))
     return _after(request, view)
@@ -842,7 +867,7 @@ def case_start(request, case_id: int, payload: NoteIn | None = None):
     summary="Report the case handled (JSON, or multipart/form-data with photos)",
     openapi_extra=_json_or_multipart(NoteIn, "`note` (required), and up to 6 `photos` files"),
 )
-def case_reply(request, case_id: int):
+def case_reply(request, case_id: Id):
     """The note is the answer the reporter reads; the photos show the result."""
     view = _view(request, case_id)
     payload, photos = _body(request, NoteIn)
@@ -858,7 +883,7 @@ def case_reply(request, case_id: int):
         VerifyIn, "`passed`, `note` (required), and up to 6 `photos` files"
     ),
 )
-def case_verify(request, case_id: int):
+def case_verify(request, case_id: Id):
     """A pass closes the case (a matter that needs a check photo needs one); a fail sends
     it back to the department as rework."""
     view = _view(request, case_id)
@@ -874,7 +899,7 @@ def case_verify(request, case_id: int):
 
 
 @router.post("/cases/{case_id}/rate", response=MOVED, summary="Record the reporter's rating")
-def case_rate(request, case_id: int, payload: RateIn):
+def case_rate(request, case_id: Id, payload: RateIn):
     """By the reporter, or by the centre's callback."""
     view = _view(request, case_id)
     case_services.case_rate(
@@ -888,14 +913,14 @@ def case_rate(request, case_id: int, payload: RateIn):
 
 
 @router.post("/cases/{case_id}/reopen", response=MOVED, summary="Reopen a case rated unsatisfied")
-def case_reopen(request, case_id: int, payload: NoteIn):
+def case_reopen(request, case_id: Id, payload: NoteIn):
     view = _view(request, case_id)
     case_services.case_reopen(case=view.case, actor=request.user, note=payload.note)
     return _after(request, view)
 
 
 @router.post("/cases/{case_id}/archive", response=MOVED, summary="Archive a rated case")
-def case_archive(request, case_id: int, payload: NoteIn | None = None):
+def case_archive(request, case_id: Id, payload: NoteIn | None = None):
     view = _view(request, case_id)
     case_services.case_archive(case=view.case, actor=request.user, note=_note(payload))
     return _after(request, view)
@@ -904,7 +929,7 @@ def case_archive(request, case_id: int, payload: NoteIn | None = None):
 @router.post(
     "/cases/{case_id}/park", response=MOVED, summary="Park a case that cannot be solved now"
 )
-def case_park(request, case_id: int, payload: NoteIn):
+def case_park(request, case_id: Id, payload: NoteIn):
     """挂账, with the written explanation (`note`, required); the deadline stops."""
     view = _view(request, case_id)
     case_services.case_park(case=view.case, actor=request.user, note=payload.note)
@@ -912,14 +937,14 @@ def case_park(request, case_id: int, payload: NoteIn):
 
 
 @router.post("/cases/{case_id}/resume", response=MOVED, summary="Resume a parked case")
-def case_resume(request, case_id: int, payload: NoteIn | None = None):
+def case_resume(request, case_id: Id, payload: NoteIn | None = None):
     view = _view(request, case_id)
     case_services.case_resume(case=view.case, actor=request.user, note=_note(payload))
     return _after(request, view)
 
 
 @router.post("/cases/{case_id}/merge", response=MOVED, summary="Merge a duplicate into a case")
-def case_merge(request, case_id: int, payload: MergeIn):
+def case_merge(request, case_id: Id, payload: MergeIn):
     """`into` is the number or id of the open case this one repeats; this case's reporter
     and supporters then follow that one."""
     view = _view(request, case_id)
@@ -933,7 +958,7 @@ def case_merge(request, case_id: int, payload: MergeIn):
     response={201: CaseDetailOut, **MOVED},
     summary="Say “me too” on an open case",
 )
-def case_me_too(request, case_id: int):
+def case_me_too(request, case_id: Id):
     """Residents only (staff get 403: "me too" is the residents' voice, as on the case
     page). 201 when the caller's support is new, 200 when they had already given it;
     either way they now follow the case and hear its outcome."""
@@ -949,7 +974,7 @@ def case_me_too(request, case_id: int):
     response=MOVED,
     summary="File the case under another matter (the centre, before dispatch)",
 )
-def case_reclassify(request, case_id: int, payload: MatterChangeIn):
+def case_reclassify(request, case_id: Id, payload: MatterChangeIn):
     view = _view(request, case_id)
     matter = Matter.objects.filter(code=payload.matter.strip()).first()
     if matter is None:
@@ -962,7 +987,7 @@ def case_reclassify(request, case_id: int, payload: MatterChangeIn):
 
 
 @router.post("/cases/{case_id}/urge", response=MOVED, summary="Urge the department (催办)")
-def case_urge(request, case_id: int, payload: NoteIn | None = None):
+def case_urge(request, case_id: Id, payload: NoteIn | None = None):
     view = _view(request, case_id)
     case_services.case_urge(case=view.case, actor=request.user, note=_note(payload))
     return _after(request, view)
@@ -973,7 +998,7 @@ def case_urge(request, case_id: int, payload: NoteIn | None = None):
     response={201: ExtensionOut, **ERRORS},
     summary="Ask for more time (the lead department, before the deadline)",
 )
-def extension_request(request, case_id: int, payload: ExtensionIn):
+def extension_request(request, case_id: Id, payload: ExtensionIn):
     view = _view(request, case_id)
     extension = case_services.extension_request(
         case=view.case,
@@ -985,12 +1010,25 @@ def extension_request(request, case_id: int, payload: ExtensionIn):
     return Status(201, _extension(extension))
 
 
+@router.get(
+    "/extensions",
+    response={200: ExtensionPageOut, **ERRORS},
+    summary="Extension requests waiting for the centre, oldest first",
+)
+def extension_list(request, query: Query[PageQuery]):
+    """What the centre's extensions page lists, in the caller's scope (others: none). A
+    page at a time: pass `next` as `cursor` for the following one."""
+    rows = selectors.extensions_pending_for(request.user)
+    page, following = KeysetPage(rows).page(cursor=query.cursor, limit=query.limit)
+    return {"items": [_extension(e) for e in page], "next": following}
+
+
 @router.post(
     "/extensions/{extension_id}/decide",
     response={200: ExtensionOut, **ERRORS},
     summary="Approve or refuse an extension (the centre)",
 )
-def extension_decide(request, extension_id: int, payload: ExtensionDecideIn):
+def extension_decide(request, extension_id: Id, payload: ExtensionDecideIn):
     """A refusal needs a `note`; an approval moves the case's deadline."""
     extension = selectors.extension_for(request.user, extension_id)
     if extension is None:
@@ -1025,7 +1063,7 @@ def _exemption(exemption) -> dict:
     response={201: ExemptionOut, **ERRORS},
     summary="Ask to take a case out of the KPIs (the centre or the lead department)",
 )
-def exemption_request(request, case_id: int, payload: ExemptionIn):
+def exemption_request(request, case_id: Id, payload: ExemptionIn):
     view = _view(request, case_id)
     if not view.is_staff:
         raise HttpError(403, _("You may not do this."))
@@ -1040,7 +1078,7 @@ def exemption_request(request, case_id: int, payload: ExemptionIn):
     response={200: ExemptionOut, **ERRORS},
     summary="Approve or refuse an exemption (a leader other than who asked)",
 )
-def exemption_decide(request, exemption_id: int, payload: ExemptionDecisionIn):
+def exemption_decide(request, exemption_id: Id, payload: ExemptionDecisionIn):
     """A refusal needs a `note`; an approval takes the case out of the rates."""
     exemption = exemptions.exemption_for(request.user, exemption_id)
     if exemption is None:
@@ -1053,14 +1091,16 @@ def exemption_decide(request, exemption_id: int, payload: ExemptionDecisionIn):
 
 @router.get(
     "/exemptions",
-    response={200: list[ExemptionOut], **ERRORS},
+    response={200: ExemptionPageOut, **ERRORS},
     summary="Exemptions of the cases you see: waiting first, then approved and refused",
 )
 def exemption_list(request, query: Query[ExemptionQuery]):
+    """A page at a time: pass `next` as `cursor` for the following one."""
     rows = exemptions.exemption_filter(
         exemptions.exemptions_for(request.user), status=query.status, reason=query.reason
     )
-    return [_exemption(e) for e in rows[: query.limit]]
+    page, following = KeysetPage(rows).page(cursor=query.cursor, limit=query.limit)
+    return {"items": [_exemption(e) for e in page], "next": following}
 
 
 @router.post(
@@ -1068,7 +1108,7 @@ def exemption_list(request, query: Query[ExemptionQuery]):
     response={201: WhistleOut, **ERRORS},
     summary="Summon departments to the case (吹哨)",
 )
-def whistle_blow(request, case_id: int, payload: WhistleIn):
+def whistle_blow(request, case_id: Id, payload: WhistleIn):
     view = _view(request, case_id)
     whistle = case_services.whistle_blow(
         case=view.case,
@@ -1084,7 +1124,7 @@ def whistle_blow(request, case_id: int, payload: WhistleIn):
     response={200: WhistleCallOut, **ERRORS},
     summary="Report in to a whistle (报到), for the caller's department",
 )
-def whistle_report_in(request, call_id: int, payload: NoteIn | None = None):
+def whistle_report_in(request, call_id: Id, payload: NoteIn | None = None):
     call = selectors.whistle_call_for(request.user, call_id)
     if call is None:
         raise _not_found(_("No such summons in your area."))

@@ -15,8 +15,8 @@ from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
-from linli.accounts.schemas import ErrorOut
 from linli.cases.intake import sensors
+from linli.core.schemas import ErrorOut
 
 # Per device: a real detector sends a handful an hour; a faulty one must not flood the queue.
 ALARM_RATE = "60/m"

@@ -8,7 +8,7 @@ fields a level may not see are null (see docs/api-cases.md).
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext as _
 from ninja import Schema
@@ -35,6 +35,11 @@ Sort = Literal["-reported", "reported", "deadline"]
 # Generous caps: the services give the precise limits in the user's language; these only
 # stop a body from carrying megabytes of text.
 TEXT_CAP = 10 * DESCRIPTION_MAX
+# A department's or an area's code (accounts.Department.code, areas.Area.code).
+CODE_MAX = 32
+DepartmentCode = Annotated[str, Field(max_length=CODE_MAX)]
+# More departments than a street has, for one dispatch or one whistle.
+DEPARTMENTS_MAX = 50
 
 
 # --- the catalogue ---------------------------------------------------------------------------
@@ -154,8 +159,12 @@ class RejectIn(Schema):
 
 
 class DispatchIn(Schema):
-    department: str | None = Field(None, description="Department code; the matter's by default")
-    co_departments: list[str] = Field(default_factory=list, description="Department codes")
+    department: str | None = Field(
+        None, max_length=CODE_MAX, description="Department code; the matter's by default"
+    )
+    co_departments: list[DepartmentCode] = Field(
+        default_factory=list, max_length=DEPARTMENTS_MAX, description="Department codes"
+    )
     urgency: Urgency | None = None
     note: str = note_field()
 
@@ -196,7 +205,9 @@ class ExtensionDecideIn(Schema):
 
 class ExemptionIn(Schema):
     reason: str = Field(
-        description="Why the case should not count: malicious, unreasonable, outside, force_majeure"
+        max_length=CODE_MAX,
+        description="Why the case should not count: malicious, unreasonable, outside, "
+        "force_majeure",
     )
     note: str = note_field()
 
@@ -209,11 +220,14 @@ class ExemptionDecisionIn(Schema):
 class ExemptionQuery(Schema):
     status: Literal["pending", "approved", "refused"] | None = None
     reason: Literal["malicious", "unreasonable", "outside", "force_majeure"] | None = None
-    limit: int = Field(100, ge=1, le=500)
+    cursor: str | None = Field(None, max_length=1000, description="`next` of the previous page")
+    limit: int = Field(50, ge=1, le=100)
 
 
 class WhistleIn(Schema):
-    departments: list[str] = Field(description="Codes of the departments summoned")
+    departments: list[DepartmentCode] = Field(
+        max_length=DEPARTMENTS_MAX, description="Codes of the departments summoned"
+    )
     note: str = note_field()
 
 
@@ -347,6 +361,16 @@ class ExemptionOut(Schema):
     decided_at: datetime | None
     decision_note: str
     created_at: datetime
+
+
+class ExtensionPageOut(Schema):
+    items: list[ExtensionOut]
+    next: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
+
+
+class ExemptionPageOut(Schema):
+    items: list[ExemptionOut]
+    next: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
 class WhistleOut(Schema):

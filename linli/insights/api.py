@@ -11,10 +11,10 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from linli.accounts.auth import token_auth
-from linli.accounts.schemas import ErrorOut
 from linli.cases.api import CasePaginator
 from linli.cases.workflow import Status as CaseStatus
 from linli.core.errors import DomainError
+from linli.core.schemas import Day, ErrorOut, Id
 from linli.insights.facts import FACTS, KPIS
 from linli.insights.forms import month_start, period_errors
 from linli.insights.models import Dim
@@ -34,12 +34,12 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 class KpiQuery(Schema):
     dim: Dim | None = Field(None, description="community, grid, department or matter")
-    start: date | None = Field(None, description="First day reported (default: this month)")
-    end: date | None = Field(None, description="Last day reported, inclusive")
+    start: Day | None = Field(None, description="First day reported (default: this month)")
+    end: Day | None = Field(None, description="Last day reported, inclusive")
 
 
 class KpiCasesQuery(KpiQuery):
-    key: int | None = Field(None, description="A row's key; left out: the whole scope")
+    key: Id | None = Field(None, description="A row's key; left out: the whole scope")
     fact: str = Field(description="The fact counted, e.g. closed_on_time (see `kpis`)")
     cursor: str | None = Field(None, description="`next` of the previous page")
     limit: int = Field(50, ge=1, le=100)

@@ -4,10 +4,11 @@ user's notification answers 404 exactly as a missing one."""
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.auth import token_auth
-from linli.accounts.schemas import ErrorOut
+from linli.core.pagination import CursorPagination
+from linli.core.schemas import ErrorOut, Id
 from linli.notifications import selectors, services
 from linli.notifications.schemas import NotificationOut, ReadAllOut
 
@@ -15,7 +16,7 @@ router = Router(tags=["notifications"], auth=token_auth)
 
 
 @router.get("", response=list[NotificationOut], summary="The caller's notifications, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(CursorPagination)
 def notification_list(request, unread: bool = False):
     """`unread=true` lists only those not yet read."""
     return selectors.notifications_for(user=request.user, unread=unread)
@@ -31,7 +32,7 @@ def notifications_read_all(request):
     response={200: NotificationOut, 404: ErrorOut},
     summary="Mark one notification read",
 )
-def notification_read(request, notification_id: int):
+def notification_read(request, notification_id: Id):
     notification = services.notification_read(user=request.user, pk=notification_id)
     if notification is None:
         raise HttpError(404, _("No such notification."))

@@ -6,21 +6,21 @@ a missing one. Lists and details carry masked values only; `POST /residents/{id}
 is the one way to the full values and writes an access-log row.
 """
 
-from datetime import datetime
-
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from linli.accounts.auth import token_auth
 from linli.areas.models import Area, Building
 from linli.core.errors import DomainError
+from linli.core.pagination import CursorPagination
+from linli.core.schemas import ErrorOut, Id, Moment
 from linli.people import permissions, selectors, services
+from linli.people.models import Tag
 from linli.people.schemas import (
-    ErrorOut,
     HouseholdDetailOut,
     HouseholdIn,
     HouseholdOut,
@@ -33,6 +33,7 @@ from linli.people.schemas import (
     ResidentPatch,
     RevealIn,
     RevealOut,
+    TagIn,
     VisitIn,
     VisitOut,
     VisitPatch,
@@ -86,6 +87,16 @@ def _building(code: str | None) -> Building | None:
     return building
 
 
+def _tag(request, code: str) -> Tag:
+    """A tag the caller may see, by code: one they may not see is no choice at all, as
+    on the resident's page."""
+    tag = selectors.visible_tags_for(viewer=request.user).filter(code=code.strip()).first()
+    if tag is None:
+        message = _("No such tag.")
+        raise DomainError("invalid", message, {"tag": [message]})
+    return tag
+
+
 def _household(request, pk: int):
     household = selectors.household_detail_for(viewer=request.user, pk=pk)
     if household is None:
@@ -124,7 +135,7 @@ def _household_out(request, pk: int):
     response={200: list[HouseholdOut], 403: ErrorOut},
     summary="Households in the caller's scope",
 )
-@paginate(LimitOffsetPagination)
+@paginate(CursorPagination)
 def household_list(
     request, grid: str | None = None, q: str | None = None, include_inactive: bool = False
 ):
@@ -135,7 +146,7 @@ def household_list(
 
 
 @router.get("/households/{household_id}", response={200: HouseholdDetailOut, **ERRORS})
-def household_detail(request, household_id: int):
+def household_detail(request, household_id: Id):
     """One household with its members (moved-out ones included, marked)."""
     _register_only(request)
     return _household_out(request, household_id)
@@ -160,7 +171,7 @@ def household_create(request, payload: HouseholdIn):
 
 
 @router.patch("/households/{household_id}", response={200: HouseholdDetailOut, **ERRORS})
-def household_update(request, household_id: int, payload: HouseholdPatch):
+def household_update(request, household_id: Id, payload: HouseholdPatch):
     """Only the fields sent change."""
     _register_only(request)
     household = _household(request, household_id)
@@ -192,12 +203,12 @@ def household_update(request, household_id: int, payload: HouseholdPatch):
     response={200: list[ResidentOut], 403: ErrorOut},
     summary="People in the caller's scope, masked",
 )
-@paginate(LimitOffsetPagination)
+@paginate(CursorPagination)
 def resident_list(
     request,
     q: str | None = None,
     grid: str | None = None,
-    household: int | None = None,
+    household: Id | None = None,
     tag: str | None = None,
     include_moved_out: bool = False,
 ):
@@ -216,7 +227,7 @@ def resident_list(
 
 
 @router.get("/residents/{resident_id}", response={200: ResidentDetailOut, **ERRORS})
-def resident_detail(request, resident_id: int):
+def resident_detail(request, resident_id: Id):
     _register_only(request)
     return _resident(request, resident_id)
 
@@ -235,7 +246,7 @@ def resident_create(request, payload: ResidentIn):
 
 
 @router.patch("/residents/{resident_id}", response={200: ResidentDetailOut, **ERRORS})
-def resident_update(request, resident_id: int, payload: ResidentPatch):
+def resident_update(request, resident_id: Id, payload: ResidentPatch):
     """Only the fields sent change; an empty `phone` or `id_number` removes it."""
     _register_only(request)
     resident = _resident(request, resident_id)
@@ -248,7 +259,7 @@ def resident_update(request, resident_id: int, payload: ResidentPatch):
 
 
 @router.post("/residents/{resident_id}/move-out", response={200: ResidentDetailOut, **ERRORS})
-def resident_move_out(request, resident_id: int, payload: MoveOutIn):
+def resident_move_out(request, resident_id: Id, payload: MoveOutIn):
     """Mark a person as moved out (or deceased); they stay in the register."""
     _register_only(request)
     resident = _resident(request, resident_id)
@@ -267,7 +278,7 @@ def resident_move_out(request, resident_id: int, payload: MoveOutIn):
     response={200: RevealOut, **ERRORS},
     summary="One personal value in full, for a stated reason (logged)",
 )
-def resident_reveal(request, resident_id: int, payload: RevealIn, response: HttpResponse):
+def resident_reveal(request, resident_id: Id, payload: RevealIn, response: HttpResponse):
     """Writes an access-log row (who, whose, which field, why, when, from where)."""
     _register_only(request)
     resident = _resident(request, resident_id)
@@ -283,6 +294,40 @@ def resident_reveal(request, resident_id: int, payload: RevealIn, response: Http
     return {"field": payload.field, "value": value}
 
 
+@router.post(
+    "/residents/{resident_id}/tags",
+    response={200: ResidentDetailOut, **ERRORS},
+    summary="Give a person a tag (重点人群); sensitive tags by designated users only",
+)
+def resident_tag_add(request, resident_id: Id, payload: TagIn):
+    """Giving a tag the person already has changes its grade and note."""
+    _register_only(request)
+    resident = _resident(request, resident_id)
+    services.resident_tag_add(
+        resident=resident,
+        tag=_tag(request, payload.tag),
+        actor=request.user,
+        grade=payload.grade,
+        note=payload.note,
+        request=request,
+    )
+    return _resident(request, resident.pk)
+
+
+@router.delete(
+    "/residents/{resident_id}/tags/{tag}",
+    response={200: ResidentDetailOut, **ERRORS},
+    summary="Take a tag off a person",
+)
+def resident_tag_remove(request, resident_id: Id, tag: str):
+    _register_only(request)
+    resident = _resident(request, resident_id)
+    services.resident_tag_remove(
+        resident=resident, tag=_tag(request, tag), actor=request.user, request=request
+    )
+    return _resident(request, resident.pk)
+
+
 # --- visits --------------------------------------------------------------------------------
 
 
@@ -291,13 +336,13 @@ def resident_reveal(request, resident_id: int, payload: RevealIn, response: Http
     response={200: list[VisitOut], 403: ErrorOut},
     summary="Visits to people in the caller's scope, newest first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(CursorPagination)
 def visit_list(
     request,
-    resident: int | None = None,
+    resident: Id | None = None,
     grid: str | None = None,
     follow_up_needed: bool | None = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
 ):
     """`since` is a date or a time (ISO 8601); a date means the start of that day."""
     _register_only(request)
@@ -318,7 +363,7 @@ def visit_list(
 
 
 @router.get("/visits/{visit_id}", response={200: VisitOut, **ERRORS})
-def visit_detail(request, visit_id: int):
+def visit_detail(request, visit_id: Id):
     _register_only(request)
     return _visit(request, visit_id)
 
@@ -342,7 +387,7 @@ def visit_create(request, payload: VisitIn):
 
 
 @router.patch("/visits/{visit_id}", response={200: VisitOut, **ERRORS})
-def visit_update(request, visit_id: int, payload: VisitPatch):
+def visit_update(request, visit_id: Id, payload: VisitPatch):
     """Only the visitor who recorded it, within 24 hours; findings and follow-up only."""
     _register_only(request)
     visit = _visit(request, visit_id)
@@ -357,7 +402,7 @@ def visit_update(request, visit_id: int, payload: VisitPatch):
     response={200: list[OverdueOut], 403: ErrorOut},
     summary="People whose next visit is overdue, most overdue first",
 )
-@paginate(LimitOffsetPagination)
+@paginate(CursorPagination)
 def overdue_visits(request, grid: str | None = None):
     _register_only(request)
     return selectors.overdue_visits_for(viewer=request.user, grid=_filter_area(grid))

@@ -12,14 +12,6 @@ from pydantic import Field
 from linli.people.models import Household, Resident, Visit
 
 
-class ErrorOut(Schema):
-    """The one error shape of the API (STYLE.md 15)."""
-
-    code: str
-    message: str
-    fields: dict[str, list[str]]
-
-
 class GridOut(Schema):
     code: str
     name: str
@@ -251,3 +243,9 @@ class VisitPatch(Schema):
     findings: str | None = Field(default=None, max_length=2000)
     follow_up_needed: bool | None = None
     follow_up_note: str | None = Field(default=None, max_length=500)
+
+
+class TagIn(Schema):
+    tag: str = Field(max_length=40, description="The tag's code, e.g. elderly-alone")
+    grade: str = Field("", max_length=20, description="Needed by a tag with grades")
+    note: str = Field("", max_length=200)

@@ -65,7 +65,7 @@ def test_the_area_list_is_scoped_to_the_token_holder(
     mine = client.get("/api/v1/areas", **bearer(grid_worker)).json()
     assert [a["code"] for a in mine["items"]] == [street["g11"].code]
     all_grids = client.get("/api/v1/areas", {"level": "grid"}, **bearer(dispatcher)).json()
-    assert all_grids["count"] == 3
+    assert len(all_grids["items"]) == 3 and all_grids["next"] is None
     assert all_grids["items"][0]["parent_code"] == street["c1"].code
 
 
