@@ -14,6 +14,15 @@ PASSWORD = "Grid-work-2026"  # noqa: S105 - a test fixture
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: rate-limit counts, one-time form tokens and
+    cached lookups of one test must not reach the next (the locmem cache outlives tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Uploaded photos (and a trained matter suggester) go to a directory of the test's
     own, never to var/."""

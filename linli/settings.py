@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "linli.notifications",
     "linli.cases",
     "linli.insights",
+    "linli.open311",
     "linli.demo",
 ]
 
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "linli.accounts.middleware.SessionLifetimeMiddleware",
+    # Before anything reads the body (CSRF's check reads a form's), with the user known.
+    "linli.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -181,6 +184,9 @@ AXES_LOCKOUT_CALLABLE = "linli.accounts.views.lockout_response"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("LINLI_PROXY_COUNT", 0, minimum=0)
 LINLI_LOGIN_RATE_PER_IP = env_str("LINLI_LOGIN_RATE_PER_IP", "100/10m")
+# Sign-in attempts naming one account, right or wrong, from anywhere (django-ratelimit
+# syntax); the lockout above counts wrong passwords only.
+LINLI_LOGIN_RATE_PER_ACCOUNT = env_str("LINLI_LOGIN_RATE_PER_ACCOUNT", "30/10m")
 LINLI_API_TOKEN_DAYS = env_int("LINLI_API_TOKEN_DAYS", 30, minimum=1)
 
 LINLI_SMS_BACKEND = env_str("LINLI_SMS_BACKEND", "linli.accounts.sms.ConsoleSmsBackend")
@@ -221,6 +227,12 @@ LINLI_MAX_IMAGE_BYTES = env_int("LINLI_MAX_IMAGE_BYTES", 10 * 1024 * 1024, minim
 
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "linli.core.views.rate_limited"
+# The caller's address behind LINLI_PROXY_COUNT proxies, as axes sees it.
+RATELIMIT_IP_META_KEY = "linli.core.ratelimits.client_ip"
+# Cases filed (report page and POST /api/v1/cases together) per address and per account;
+# a street office's NAT carries many workers, a dispatcher enters a call every few minutes.
+LINLI_INTAKE_RATE_PER_IP = env_str("LINLI_INTAKE_RATE_PER_IP", "300/h")
+LINLI_INTAKE_RATE_PER_ACCOUNT = env_str("LINLI_INTAKE_RATE_PER_ACCOUNT", "60/h")
 
 # --- Internationalisation --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -318,6 +330,23 @@ LINLI_CATALOGUE_TTL_SECONDS = env_int(
     "LINLI_CATALOGUE_TTL_SECONDS", LINLI_GRID_INDEX_TTL_SECONDS, minimum=0
 )
 
+# --- Open311 GeoReport v2 (docs/open311.md) -------------------------------------------------
+# What discovery tells clients: who to write to, how to get a key, the jurisdiction id (the
+# city's web domain by convention; a single-jurisdiction server accepts any or none).
+LINLI_OPEN311_CONTACT = env_str("LINLI_OPEN311_CONTACT", "")
+LINLI_OPEN311_KEY_SERVICE = env_str("LINLI_OPEN311_KEY_SERVICE", "")
+LINLI_OPEN311_JURISDICTION = env_str("LINLI_OPEN311_JURISDICTION", "")
+# "test" while clients try the endpoint out, "production" once cases filed are real work.
+LINLI_OPEN311_ENDPOINT_TYPE = env_str("LINLI_OPEN311_ENDPOINT_TYPE", "production")
+if LINLI_OPEN311_ENDPOINT_TYPE not in ("production", "test"):
+    raise ImproperlyConfigured(
+        f"LINLI_OPEN311_ENDPOINT_TYPE must be production or test, "
+        f"not {LINLI_OPEN311_ENDPOINT_TYPE!r}"
+    )
+# POSTs one key, and one address, may make (django-ratelimit syntax); then 429.
+LINLI_OPEN311_RATE_PER_KEY = env_str("LINLI_OPEN311_RATE_PER_KEY", "60/m")
+LINLI_OPEN311_RATE_PER_IP = env_str("LINLI_OPEN311_RATE_PER_IP", "120/m")
+
 # --- Security ------------------------------------------------------------------------------
 LINLI_HTTPS = env_bool("LINLI_HTTPS", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -329,10 +358,18 @@ if LINLI_HTTPS:
     SECURE_HSTS_SECONDS = env_int("LINLI_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("LINLI_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the whole registrable domain (often a gov.cn one shared with
+        # other offices) to HTTPS in browsers for good: the operator's decision, not a
+        # default; check --deploy stays clean without it (docs/security.md).
+        SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LINLI_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+# A multipart body (a form with photos: up to 6 of LINLI_MAX_IMAGE_BYTES each) larger than
+# this is refused with 413 before it is read (core.middleware.RequestSizeLimitMiddleware).
+LINLI_MAX_REQUEST_BYTES = env_int("LINLI_MAX_REQUEST_BYTES", 64 * 1024 * 1024, minimum=1024)
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -25,6 +24,8 @@ from linli.accounts.selectors import api_tokens_for, profile_for
 from linli.core.audit import audit_record
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
+from linli.core.ratelimits import login_limits, rate_limit_wait
+from linli.core.views import rate_limited
 
 
 def login_rate(group, request) -> str:
@@ -46,13 +47,17 @@ def lockout_response(request, credentials, *args, **kwargs):
     )
 
 
-@method_decorator(
-    ratelimit(group="login", key="ip", rate=login_rate, method="POST", block=True), name="post"
-)
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # Counted per address and per account named, with POST /api/v1/auth/token.
+        wait = rate_limit_wait(request, login_limits(request.POST.get("username", "")))
+        if wait is not None:
+            return rate_limited(request, None, retry_after=wait)
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

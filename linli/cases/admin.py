@@ -19,6 +19,7 @@ from linli.cases.models import (
     Whistle,
     WhistleCall,
 )
+from linli.core.admin import ReadOnlyAdmin
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
 
@@ -191,17 +192,6 @@ class SensorDeviceAdmin(admin.ModelAdmin):
 # Cases move only through their services (one transaction, one timeline entry per move), so
 # the admin shows them and never edits them: an auditor's view of the record. The contact
 # phone appears masked only; the sealed columns are not shown at all.
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CaseEventInline(admin.TabularInline):

@@ -61,6 +61,7 @@ from linli.core import workcal
 from linli.core.crypto import blind_index, encrypt, mask_phone
 from linli.core.errors import DomainError
 from linli.core.images import CleanImage, image_clean, images_store
+from linli.core.validation import markup_problem
 
 logger = logging.getLogger("linli.cases")
 
@@ -329,7 +330,7 @@ def _case_id_take(using: str) -> int | None:
         return cursor.fetchone()[0]
 
 
-def _contact_phone(raw: str) -> str | None:
+def contact_phone_parse(raw: str) -> str | None:
     """E.164 form of a mainland number, mobile or fixed line (a 12345 caller may ring
     from either), or None."""
     try:
@@ -419,9 +420,13 @@ def case_report(
         fields["description"] = [_("Please describe the problem.")]
     elif len(description) > DESCRIPTION_MAX:
         fields["description"] = [_("At most %(n)d characters.") % {"n": DESCRIPTION_MAX}]
+    elif markup := markup_problem(description):
+        fields["description"] = [markup]
     address = (address or "").strip()
     if len(address) > ADDRESS_MAX:
         fields["address"] = [_("At most %(n)d characters.") % {"n": ADDRESS_MAX}]
+    elif markup := markup_problem(address):
+        fields["address"] = [markup]
     external_ref = (external_ref or "").strip()
     if len(external_ref) > EXTERNAL_REF_MAX:
         fields["external_ref"] = [_("At most %(n)d characters.") % {"n": EXTERNAL_REF_MAX}]
@@ -432,7 +437,7 @@ def case_report(
         fields["contact_name"] = [_("At most %(n)d characters.") % {"n": CONTACT_NAME_MAX}]
     phone = ""
     if (contact_phone or "").strip():
-        phone = _contact_phone(contact_phone)
+        phone = contact_phone_parse(contact_phone)
         if phone is None:
             fields["contact_phone"] = [_("Not a valid mainland phone number.")]
     # A 12345 order, a sensor alarm or an imported record carries no answers: its matter's

@@ -3,6 +3,20 @@ from django.contrib import admin
 from linli.core.models import AuditEvent, WorkdayOverride
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record shown to an auditor and never edited here: it changes only through its
+    services (cases and their moves, what an outside client filed)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is append-only even for administrators."""

@@ -1,7 +1,12 @@
+from xml.sax.saxutils import escape
+
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
 
 # No inline script anywhere: data reaches scripts through json_script blocks or data-*
 # attributes, so script-src can stay 'self'. Leaflet positions map panes with inline styles.
@@ -61,3 +66,54 @@ class LanguageMiddleware(LocaleMiddleware):
             language = None
         translation.activate(language or settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+MULTIPART = "multipart/form-data"
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a body larger than the limit with 413 from its Content-Length alone, before
+    anything reads it (CsrfViewMiddleware reads a form's body in process_view, which runs
+    after every middleware's __call__). Django reads a JSON or urlencoded body into memory
+    whole, so those stop at DATA_UPLOAD_MAX_MEMORY_SIZE; multipart bodies stream their
+    files to disk and may carry photos, up to LINLI_MAX_REQUEST_BYTES. The reverse proxy
+    should refuse them first (docs/security.md); this is the limit when it does not."""
+
+    API_PREFIXES = ("/api/",)
+    OPEN311_PREFIX = "/open311/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0
+        if request.content_type == MULTIPART:
+            limit = settings.LINLI_MAX_REQUEST_BYTES
+        else:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and size > limit:
+            return self.refuse(request, size, limit)
+        return self.get_response(request)
+
+    def refuse(self, request, size: int, limit: int) -> HttpResponse:
+        message = _(
+            "The request is %(got).1f MB; at most %(limit).1f MB can be sent at once. "
+            "Send fewer or smaller photos, or a shorter text."
+        ) % {"got": size / 1024 / 1024, "limit": limit / 1024 / 1024}
+        if request.path.startswith(self.API_PREFIXES):
+            body = {"code": "too_large", "message": message, "fields": {}}
+            return JsonResponse(body, status=413)
+        if request.path.startswith(self.OPEN311_PREFIX):
+            # GeoReport v2's error shape, in the format the path asks for.
+            if request.path.endswith(".xml"):
+                xml = (
+                    '<?xml version="1.0" encoding="utf-8"?><errors><error><code>413</code>'
+                    f"<description>{escape(message)}</description></error></errors>"
+                )
+                return HttpResponse(xml, status=413, content_type="text/xml; charset=utf-8")
+            return JsonResponse([{"code": 413, "description": message}], status=413, safe=False)
+        context = {"title": _("Too much to send at once"), "detail": message}
+        return render(request, "core/error.html", context, status=413)

@@ -159,3 +159,20 @@ models.signals.post_save.connect(
 models.signals.post_delete.connect(
     _workday_override_changed, sender=WorkdayOverride, dispatch_uid="workday_override_deleted"
 )
+
+
+class RateCount(models.Model):
+    """Requests counted per key in a fixed window, for the rate limits
+    (linli.core.ratelimits): one row per key and window, counted up by one statement that
+    every web process shares. Rows of ended windows are deleted as new ones come."""
+
+    key = models.CharField(max_length=200)
+    starts = models.BigIntegerField(help_text="The window's start, in seconds since the epoch.")
+    ends = models.BigIntegerField(db_index=True)
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "starts"], name="ratecount_once")]
+
+    def __str__(self):
+        return f"{self.key} {self.starts}: {self.hits}"

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from linli.core.spreadsheets import safe_set
 from linli.insights.facts import FACTS, KPI_BY_NAME
 from linli.insights.models import Dim
 from linli.insights.selectors import GRADE_RED, Evaluation, EvaluationSheet
@@ -89,7 +90,7 @@ def _write_sheet(book: Workbook, evaluation: Evaluation, sheet: EvaluationSheet)
         values += [names[row.grade] if row.grade else "—"]
         line = HEADER_ROW + offset
         for column, value in enumerate(values, start=1):
-            ws.cell(row=line, column=column, value=value)
+            safe_set(ws.cell(row=line, column=column), value)
         if row.grade:
             for column in (len(values) - 1, len(values)):
                 ws.cell(row=line, column=column).fill = grade_fill(row.grade)

@@ -38,9 +38,9 @@ from linli.areas.models import Area
 from linli.cases.case_services import (
     CONTACT_NAME_MAX,
     EXTERNAL_REF_MAX,
-    _contact_phone,
     _coordinate,
     case_report,
+    contact_phone_parse,
 )
 from linli.cases.models import ADDRESS_MAX, DESCRIPTION_MAX, Case, Matter, Source, Urgency
 from linli.cases.permissions import CENTRE_ROLES
@@ -453,7 +453,7 @@ class _Checker:
         at = self._time(row, values)
         contact_name = self.text(row, values, "contact_name", CONTACT_NAME_MAX)
         phone = self.text(row, values, "contact_phone", 40)
-        if phone and _contact_phone(phone) is None:
+        if phone and contact_phone_parse(phone) is None:
             self.problem(row, "contact_phone", _("Not a valid mainland phone number."))
         self._matter(row, values)
         description = self.text(row, values, "description", DESCRIPTION_MAX, required=True)

@@ -44,9 +44,13 @@ def key_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _key_new() -> tuple[str, str, str]:
-    """A fresh key: (the key, its SHA-256, its first characters for the admin list)."""
-    raw = secrets.token_urlsafe(32)
+def key_new() -> tuple[str, str, str]:
+    """A fresh key (a sensor device's, an Open311 client's): (the key, its SHA-256, its
+    first characters for the admin list). Never starting with "-", so that the key or its
+    first characters can be given to a command (`open311_key revoke <start>`) as they are."""
+    raw = "-"
+    while raw.startswith("-"):
+        raw = secrets.token_urlsafe(32)
     return raw, key_hash(raw), raw[:KEY_PREFIX_LENGTH]
 
 
@@ -96,7 +100,7 @@ def sensor_device_check(
 
 def sensor_device_key_set(device: SensorDevice) -> str:
     """Give an unsaved device a fresh key; returns the key, which is stored nowhere."""
-    raw, digest, prefix = _key_new()
+    raw, digest, prefix = key_new()
     device.key_hash = digest
     device.key_prefix = prefix
     return raw

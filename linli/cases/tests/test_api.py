@@ -817,16 +817,22 @@ def test_an_unknown_matter_bad_answers_and_a_missing_description_are_named(
     assert not Case.objects.exists()
 
 
-def test_markup_in_a_description_is_stored_and_returned_as_plain_text(api, people, matter):
-    script = '<script>alert("x")</script> & <b>bold</b>'
-    created = api(people["resident"]).post("/api/v1/cases", filing(description=script))
+def test_markup_in_a_description_is_refused_and_other_text_returned_as_typed(api, people, matter):
+    refused = api(people["resident"]).post(
+        "/api/v1/cases", filing(description='<script>alert("x")</script> 垃圾')
+    )
+    assert refused.status_code == 400
+    assert "looks like HTML" in refused.json()["fields"]["description"][0]
+    assert not Case.objects.exists()
+    text = '温度<30度 & "引号" a < b'
+    created = api(people["resident"]).post("/api/v1/cases", filing(description=text))
     assert created.status_code == 201
     assert created["Content-Type"].startswith("application/json")
-    assert created.json()["description"] == script
-    assert Case.objects.get().description == script
+    assert created.json()["description"] == text
+    assert Case.objects.get().description == text
     listed = api(people["resident"]).get("/api/v1/cases")
     assert listed["Content-Type"].startswith("application/json")
-    assert listed.json()["items"][0]["description"] == script
+    assert listed.json()["items"][0]["description"] == text
 
 
 def test_a_fake_image_is_refused_by_field_and_nothing_is_stored(api, people, matter, media_root):
@@ -956,3 +962,26 @@ def test_the_openapi_description_lists_the_cases_paths(client, db):
     text = json.dumps(schema)
     for ref in {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}:
         assert ref in schema["components"]["schemas"], ref
+
+
+def test_the_centre_lists_waiting_extensions_and_other_areas_see_none(api, people, matter, street):
+    centre, department = people["dispatcher"], people["handler"]
+    case_id = file_case(api, people["resident"])["id"]
+    move(api, centre, case_id, "accept")
+    move(api, centre, case_id, "dispatch", {})
+    move(api, department, case_id, "sign")
+    asked = move(
+        api, department, case_id, "extensions", {"amount": 1, "unit": "days", "reason": "等料"}
+    )
+    other_centre = User.objects.create_user(
+        "dispatcher-c2", role="dispatcher", name="五一社区", area=street["c2"]
+    )
+
+    listed = api(centre).get("/api/v1/extensions").json()
+    assert [e["id"] for e in listed["items"]] == [asked.json()["id"]]
+    assert listed["items"][0]["case_id"] == case_id and listed["next"] is None
+    for user in (other_centre, department, people["resident"], people["other_grid_worker"]):
+        assert api(user).get("/api/v1/extensions").json()["items"] == []
+
+    api(centre).post(f"/api/v1/extensions/{asked.json()['id']}/decide", {"approve": True})
+    assert api(centre).get("/api/v1/extensions").json()["items"] == []

@@ -53,15 +53,17 @@ post = test_api.file_case
 
 
 @override_settings(**WARM)
-def test_a_warm_json_filing_costs_six_queries(api, people, matter, django_assert_max_num_queries):
+def test_a_warm_json_filing_costs_seven_queries(api, people, matter, django_assert_max_num_queries):
     resident = people["resident"]
     post(api, resident)  # warms the catalogue, the grid index and the token's last use
-    # The token with its user; then the transaction (a savepoint inside the test's own):
-    # the case's id, the case with its number, its timeline entry.
-    with django_assert_max_num_queries(6) as captured:
+    # The token with its user; both intake rate limits counted in one upsert; then the
+    # transaction (a savepoint inside the test's own): the case's id, the case with its
+    # number, its timeline entry.
+    with django_assert_max_num_queries(7) as captured:
         created = post(api, resident)
     sql = [query["sql"] for query in captured.captured_queries]
-    assert sum(s.startswith("INSERT") for s in sql) == 2
+    assert sum(s.startswith('INSERT INTO "core_ratecount"') for s in sql) == 1
+    assert sum(s.startswith("INSERT") for s in sql) == 3
     assert not any(s.startswith("UPDATE") for s in sql)
     assert Case.objects.get(pk=created["id"]).number == created["number"]
 
@@ -73,7 +75,7 @@ def test_a_cold_filing_reads_the_catalogue_and_the_grid_index_version(
     questions and options and re-checks the grid index's version."""
     resident = people["resident"]
     post(api, resident)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         post(api, resident)
 
 
@@ -272,7 +274,7 @@ def _twins(matter, street, people, **extra):
     fields = {
         "source": "resident",
         "matter": matter,
-        "description": "路灯不亮 <b>“引号”</b>\n第二行",
+        "description": "路灯不亮 a < b “引号”\n第二行",
         "lon": 118.605,
         "lat": 37.405,
         "address": "1号楼",

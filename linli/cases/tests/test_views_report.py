@@ -294,16 +294,22 @@ def test_a_refused_report_can_be_corrected_and_sent_with_the_same_form(client, c
     assert Case.objects.count() == 1
 
 
-def test_script_in_the_description_is_stored_as_text_and_shown_escaped(client, catalogue, resident):
+def test_script_in_the_description_is_refused_and_angles_are_shown_escaped(
+    client, catalogue, resident
+):
     client.force_login(resident)
-    text = "<script>alert('x')</script> 垃圾"
-    post_report(client, description=text)
+    refused = post_report(client, description="<script>alert('x')</script> 垃圾")
+    assert refused.status_code == 400
+    assert "looks like HTML" in refused.content.decode()
+    assert "<script>alert" not in refused.content.decode()
+    assert not Case.objects.exists()
 
+    text = "温度<30度 'x' > 0 垃圾"
+    post_report(client, description=text)
     case = Case.objects.get()
     assert case.description == text
     html = client.get(reverse("cases:mine")).content.decode()
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; 垃圾" in html
-    assert "<script>alert" not in html
+    assert "温度&lt;30度 &#x27;x&#x27; &gt; 0 垃圾" in html
 
 
 # --- staff variants ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from linli.cases.workflow import Status
 from linli.core.decorators import role_required
 from linli.core.errors import DomainError
 from linli.core.forms import form_errors_add
+from linli.core.ratelimits import INTAKE_LIMITS, rate_limit_posts
 
 REPORT_ROLES = tuple(SOURCE_FOR_ROLE)
 PAGE_SIZE = 20
@@ -140,6 +141,7 @@ def _already_filed(request: HttpRequest, held) -> HttpResponse:
 
 
 @role_required(*REPORT_ROLES)
+@rate_limit_posts(*INTAKE_LIMITS)
 def report(request: HttpRequest) -> HttpResponse:
     role = request.user.role
     if request.method != "POST":

@@ -12,6 +12,7 @@ from linli.accounts.scopes import area_q
 from linli.areas.models import Area
 from linli.core.crypto import decrypt
 from linli.core.errors import DomainError
+from linli.core.spreadsheets import safe_row
 from linli.people import permissions, selectors, services
 from linli.people.excel.columns import COLUMNS, GENDER_ZH, REGISTRATION_ZH, RELATION_ZH, TENURE_ZH
 from linli.people.models import ID_NUMBER_CONTEXT, PHONE_CONTEXT, Resident
@@ -126,7 +127,7 @@ def residents_export(
     sheet.append([c.zh for c in COLUMNS])
     sheet.append([c.en for c in COLUMNS])
     for resident in residents.iterator(chunk_size=2000):
-        sheet.append(_export_row(resident, full=full))
+        sheet.append(safe_row(sheet, _export_row(resident, full=full)))
     out = io.BytesIO()
     workbook.save(out)
     scope = area.code if area else "all"

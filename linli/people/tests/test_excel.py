@@ -583,3 +583,29 @@ def test_the_export_command_acts_as_the_user(register, grid_worker, admin_user, 
         "export",
         "export_full",
     ]
+
+
+# --- formula injection -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ['=HYPERLINK("http://x.example","看")', "+1+2", "-3+4", "@SUM(1)", "<script>x</script>"],
+)
+def test_text_that_looks_like_a_formula_is_exported_as_text_and_imports_back_as_typed(
+    register, admin_user, typed
+):
+    Resident.objects.filter(pk=register["zhang"].pk).update(name=typed)
+    Household.objects.filter(pk=register["zhang"].household_id).update(address=typed)
+    export = excel.residents_export(viewer=admin_user, full=True, reason="迁移到新系统")
+    sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
+    cells_typed = [c for row in sheet.iter_rows() for c in row if c.value == typed]
+    assert len(cells_typed) == 2  # the address and the name
+    for cell in cells_typed:
+        assert cell.data_type == "s"  # text, never a formula ("f")
+        assert cell.quotePrefix is (typed[0] in "=+-@")
+    Resident.objects.all().delete()
+    Household.objects.all().delete()
+    report = run(admin_user, data=export.content)
+    assert report.problems == []
+    assert Resident.objects.filter(name=typed, household__address=typed).exists()
