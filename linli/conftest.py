@@ -13,6 +13,17 @@ from linli.areas.models import Area, Building
 PASSWORD = "Grid-work-2026"  # noqa: S105 - a test fixture
 
 
+# The start of a day (so of every minute, hour and day window) plus one second.
+RATE_CLOCK = 20833 * 86400 + 1.0
+
+
+@pytest.fixture(autouse=True)
+def still_rate_clock(monkeypatch):
+    """The rate limits' fixed windows do not turn over in the middle of a test: a test
+    that makes its requests across a minute's end would see its count start again."""
+    monkeypatch.setattr("linli.core.ratelimits.clock", lambda: RATE_CLOCK)
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: rate-limit counts, one-time form tokens and
